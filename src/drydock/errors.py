@@ -1,0 +1,156 @@
+"""The one error hierarchy of Drydock.
+
+Every error a client can see is a :class:`DrydockError` subclass that declares the AWS error code and
+HTTP status it maps to. Only ``drydock.wire`` turns these into responses, in the shape of whichever
+protocol the request came in on (JSON ``__type``, S3's XML ``<Error>``, STS's ``<ErrorResponse>``).
+Anything that is not a ``DrydockError`` becomes a 500 ``InternalFailure`` whose traceback goes to the
+server log, never to the client.
+"""
+
+from __future__ import annotations
+
+
+class DrydockError(Exception):
+    """Base class: ``code`` is the AWS error code, ``status`` the HTTP status."""
+
+    code: str = "InternalFailure"
+    status: int = 500
+    #: Sender (client) or Receiver (server) fault, used by the XML protocols.
+    sender_fault: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ClientError(DrydockError):
+    """The request was wrong: a 4xx that the client must fix, not retry."""
+
+    code = "ValidationException"
+    status = 400
+    sender_fault = True
+
+
+# --- generic request errors -------------------------------------------------------------------
+
+
+class ValidationError(ClientError):
+    """An input failed validation; AWS's most common error and what the SageMaker SDK matches on."""
+
+    code = "ValidationException"
+
+
+class SerializationError(ClientError):
+    """The body could not be parsed at all (bad JSON, bad XML, bad form encoding)."""
+
+    code = "SerializationException"
+
+
+class UnknownOperationError(ClientError):
+    """The X-Amz-Target/Action names no operation of the service's model."""
+
+    code = "UnknownOperationException"
+
+
+class NotImplementedOperationError(DrydockError):
+    """The operation exists in the service model but Drydock does not serve it (yet)."""
+
+    code = "NotImplemented"
+    status = 501
+
+
+class ThrottlingError(ClientError):
+    code = "ThrottlingException"
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+
+class AuthError(ClientError):
+    status = 403
+    #: S3 names the same failures differently (it answers in XML with its own codes).
+    s3_code = "AccessDenied"
+
+
+class MissingAuthenticationToken(AuthError):
+    code = "MissingAuthenticationTokenException"
+    s3_code = "AccessDenied"
+
+
+class UnrecognizedClient(AuthError):
+    """The access key id is not one the server knows (AWS: UnrecognizedClientException)."""
+
+    code = "UnrecognizedClientException"
+    s3_code = "InvalidAccessKeyId"
+
+
+class InvalidSignature(AuthError):
+    code = "InvalidSignatureException"
+    s3_code = "SignatureDoesNotMatch"
+
+
+class RequestExpired(AuthError):
+    """The request's date is outside the allowed clock skew (AWS allows 5 minutes)."""
+
+    code = "InvalidSignatureException"
+    s3_code = "RequestTimeTooSkewed"
+
+
+class AccessDenied(AuthError):
+    code = "AccessDeniedException"
+
+
+# --- resource errors (SageMaker and friends) ------------------------------------------------------
+
+
+class ResourceNotFound(ClientError):
+    code = "ResourceNotFound"
+
+
+class ResourceInUse(ClientError):
+    code = "ResourceInUse"
+
+
+class ResourceLimitExceeded(ClientError):
+    code = "ResourceLimitExceeded"
+
+
+class ConflictError(ClientError):
+    code = "ConflictException"
+    status = 409
+
+
+# --- CloudWatch Logs names its errors differently -------------------------------------------------
+
+
+class LogsResourceNotFound(ClientError):
+    code = "ResourceNotFoundException"
+
+
+class LogsResourceAlreadyExists(ClientError):
+    code = "ResourceAlreadyExistsException"
+
+
+class LogsInvalidParameter(ClientError):
+    code = "InvalidParameterException"
+
+
+# --- S3 -----------------------------------------------------------------------------------------
+
+
+class S3Error(ClientError):
+    """S3 errors carry their own codes (NoSuchKey, NoSuchBucket, ...) and statuses."""
+
+    def __init__(self, code: str, message: str, status: int = 400, resource: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.resource = resource
+
+
+class InternalFailure(DrydockError):
+    code = "InternalFailure"
+    status = 500

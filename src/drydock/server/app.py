@@ -1,0 +1,79 @@
+"""Builds the Drydock ASGI app from Settings: the one place concrete classes meet their ports."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from drydock.config import Settings
+from drydock.server.credentials import Credentials, root_credentials
+from drydock.server.internal import InternalRoutes
+from drydock.services.dependencies import Dependencies
+from drydock.services.sagemaker.handlers_index import api as sagemaker_api
+from drydock.store.audit import AuditLog
+from drydock.store.database import Database
+from drydock.store.migrate import upgrade
+from drydock.store.resources import ResourceRepository
+from drydock.wire.context import Principal
+from drydock.wire.gateway import Gateway
+from drydock.wire.json_protocol import JsonService
+from drydock.wire.json_shapes import ShapeSerializer
+from drydock.wire.service_port import WireService
+from drydock.wire.sigv4 import KnownKey, SigV4Authenticator
+
+log = logging.getLogger("drydock.server")
+
+
+@dataclass
+class App:
+    gateway: Gateway
+    db: Database
+    credentials: Credentials
+    deps: Dependencies
+
+
+def build_app(settings: Settings) -> App:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_db_url())
+    upgrade(db)
+    credentials = root_credentials(settings)
+    root = Principal(
+        access_key_id=credentials.access_key_id,
+        arn=f"arn:aws:iam::{settings.account_id}:root",
+        account=settings.account_id,
+        user_id=settings.account_id,
+    )
+    known = {credentials.access_key_id: KnownKey(credentials.secret_access_key, root)}
+    deps = Dependencies(
+        region=settings.region,
+        account_id=settings.account_id,
+        db=db,
+        resources=ResourceRepository(db),
+        extras={},
+    )
+    serializer = ShapeSerializer(strict=settings.strict_responses)
+    json_services: dict[str, WireService] = {
+        "SageMaker": JsonService(sagemaker_api, serializer),
+    }
+    scoped_services: dict[str, WireService] = {}
+    ready = {"ready": False}
+
+    async def mark_ready() -> None:
+        ready["ready"] = True
+
+    async def close() -> None:
+        ready["ready"] = False
+        db.dispose()
+
+    gateway = Gateway(
+        json_services=json_services,
+        scoped_services=scoped_services,
+        internal=InternalRoutes(ready),
+        authenticator=SigV4Authenticator(known.get, settings.clock_skew_seconds),
+        audit=AuditLog(db),
+        deps=deps,
+        default_region=settings.region,
+        on_startup=[mark_ready],
+        on_shutdown=[close],
+    )
+    return App(gateway=gateway, db=db, credentials=credentials, deps=deps)

@@ -1,0 +1,1 @@
+"""SageMaker EndpointConfigs: Create, Describe, List, Delete."""

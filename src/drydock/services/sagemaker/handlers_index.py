@@ -1,0 +1,8 @@
+"""Imports every kind's handlers so their operations are registered on :data:`api`."""
+
+from drydock.services.sagemaker import tags as _tags
+from drydock.services.sagemaker.api import api
+from drydock.services.sagemaker.endpoint_configs import handlers as _endpoint_configs
+from drydock.services.sagemaker.models import handlers as _models
+
+__all__ = ["_endpoint_configs", "_models", "_tags", "api"]

@@ -1,0 +1,1 @@
+"""SageMaker Models: CreateModel, DescribeModel, ListModels, DeleteModel."""

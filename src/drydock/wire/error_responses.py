@@ -1,0 +1,64 @@
+"""Renders a ``DrydockError`` in the error shape of each AWS protocol.
+
+- JSON 1.x: ``{"__type": code, "message": ...}``, which botocore's ``BaseJSONParser`` reads; the
+  ``x-amzn-ErrorType`` header is what rest-json parsers (sagemaker-runtime) look at first.
+- rest-xml (S3): ``<Error><Code/><Message/><Resource/><RequestId/></Error>``; HEAD answers carry no body.
+- query (STS): ``<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>``.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from xml.sax.saxutils import escape
+
+from drydock.errors import AuthError, DrydockError, S3Error
+from drydock.wire.http import HttpResponse
+
+
+class Protocol(StrEnum):
+    JSON = "json"
+    REST_JSON = "rest-json"
+    REST_XML = "rest-xml"
+    QUERY = "query"
+
+
+def error_response(error: DrydockError, protocol: Protocol, request_id: str, method: str = "POST") -> HttpResponse:
+    if protocol is Protocol.REST_XML:
+        return _rest_xml(error, request_id, method)
+    if protocol is Protocol.QUERY:
+        return _query(error, request_id)
+    body = json.dumps({"__type": error.code, "message": error.message}).encode()
+    content_type = "application/json" if protocol is Protocol.REST_JSON else "application/x-amz-json-1.1"
+    return HttpResponse(
+        status=error.status,
+        headers=[("Content-Type", content_type), ("x-amzn-ErrorType", error.code)],
+        body=body,
+    )
+
+
+def _rest_xml(error: DrydockError, request_id: str, method: str) -> HttpResponse:
+    headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
+    if method == "HEAD":
+        return HttpResponse(status=error.status, headers=headers, body=b"")
+    resource = error.resource if isinstance(error, S3Error) and error.resource else ""
+    code = error.s3_code if isinstance(error, AuthError) else error.code
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(error.message)}</Message>"
+        + (f"<Resource>{escape(resource)}</Resource>" if resource else "")
+        + f"<RequestId>{escape(request_id)}</RequestId></Error>"
+    )
+    return HttpResponse(status=error.status, headers=headers, body=body.encode())
+
+
+def _query(error: DrydockError, request_id: str) -> HttpResponse:
+    fault = "Sender" if error.sender_fault else "Receiver"
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>{fault}</Type><Code>{escape(error.code)}</Code>"
+        f"<Message>{escape(error.message)}</Message></Error>"
+        f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
+    )
+    return HttpResponse(status=error.status, headers=[("Content-Type", "text/xml")], body=body.encode())

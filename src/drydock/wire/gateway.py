@@ -1,0 +1,261 @@
+"""The gateway: one ASGI app on one port that demultiplexes every AWS protocol we speak.
+
+Routing follows how the clients themselves address us (reference §0):
+
+1. ``/_drydock/*`` goes to the internal routes (health, metrics, UI) without a signature.
+2. ``X-Amz-Target: <Prefix>.<Op>`` selects a JSON-protocol service by its target prefix.
+3. Otherwise the SigV4 credential scope's *service* decides: ``s3`` is S3 (never decided by path: a
+   bucket may be called ``endpoints``), ``sagemaker`` is the runtime, ``sts`` the query protocol.
+
+Every response carries ``x-amzn-RequestId``; every API call is written to the audit sink.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from anyio import to_thread
+
+from drydock.errors import (
+    DrydockError,
+    InternalFailure,
+    MissingAuthenticationToken,
+    SerializationError,
+    UnknownOperationError,
+)
+from drydock.wire.context import Principal, RequestContext
+from drydock.wire.error_responses import Protocol, error_response
+from drydock.wire.http import BodyTooLarge, ClientDisconnected, HttpRequest, HttpResponse
+from drydock.wire.service_port import AuditEvent, AuditSink, Authenticator, WireService
+
+log = logging.getLogger("drydock.gateway")
+
+InternalRoutes = Callable[[HttpRequest], Awaitable[HttpResponse]]
+Hook = Callable[[], Awaitable[None]]
+
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+#: The most a signed-but-not-streamed body may be; a streamed S3 body has no such limit.
+MAX_BUFFERED_BODY = 16 * 1024 * 1024
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def signing_scope(request: HttpRequest) -> tuple[str, str] | None:
+    """``(region, service)`` from the Authorization header or a presigned URL's X-Amz-Credential."""
+    match = _SCOPE.search(request.headers.get("authorization", ""))
+    if match:
+        return match.group(1), match.group(2)
+    credential = request.query_dict().get("X-Amz-Credential")
+    if credential:
+        parts = credential.split("/")
+        if len(parts) == 5:
+            return parts[2], parts[3]
+    return None
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        json_services: Mapping[str, WireService],
+        scoped_services: Mapping[str, WireService],
+        internal: InternalRoutes,
+        authenticator: Authenticator,
+        audit: AuditSink,
+        deps: Any,
+        default_region: str,
+        on_startup: list[Hook] | None = None,
+        on_shutdown: list[Hook] | None = None,
+    ) -> None:
+        self.json_services = dict(json_services)
+        self.scoped_services = dict(scoped_services)
+        self.internal = internal
+        self.authenticator = authenticator
+        self.audit = audit
+        self.deps = deps
+        self.default_region = default_region
+        self.on_startup = on_startup or []
+        self.on_shutdown = on_shutdown or []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = _request_from_scope(scope, receive)
+        request_id = str(uuid.uuid4())
+        if request.path.startswith("/_drydock/") or request.path == "/_drydock":
+            response = await self._guarded(self.internal(request), Protocol.REST_JSON, request_id, request)
+        else:
+            response = await self._api(request, request_id)
+        response.set_header("x-amzn-RequestId", request_id)
+        await _send(send, response)
+
+    async def _api(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        service_name, service, region = self._route(request)
+        protocol = service.protocol if service else _guess_protocol(request)
+        ctx = RequestContext(
+            request_id=request_id,
+            principal=_ANONYMOUS,
+            region=region or self.default_region,
+            service=service_name,
+            operation="",
+            deps=self.deps,
+        )
+        status, error_code = 500, None
+        try:
+            if service is None:
+                raise self._no_route_error(request)
+            ctx.principal = await self._authenticate(request, service)
+            response = await service.handle(request, ctx)
+            status = response.status
+        except DrydockError as error:
+            status, error_code = error.status, error.code
+            response = error_response(error, protocol, request_id, request.method)
+        except BodyTooLarge as exc:
+            error = SerializationError(f"Request body is larger than the {exc.limit} bytes allowed")
+            status, error_code = error.status, error.code
+            response = error_response(error, protocol, request_id, request.method)
+        except ClientDisconnected:
+            status, error_code = 499, "ClientDisconnected"
+            response = HttpResponse(status=499)
+        except Exception:
+            log.exception("request_id=%s service=%s operation=%s failed", request_id, service_name, ctx.operation)
+            failure = InternalFailure("The server encountered an internal error; see the server log.")
+            status, error_code = failure.status, failure.code
+            response = error_response(failure, protocol, request_id, request.method)
+        await self._record(ctx, request, status, error_code)
+        return response
+
+    def _route(self, request: HttpRequest) -> tuple[str, WireService | None, str | None]:
+        scope = signing_scope(request)
+        region = scope[0] if scope else None
+        target = request.headers.get("x-amz-target")
+        if target:
+            prefix = target.partition(".")[0]
+            return prefix, self.json_services.get(prefix), region
+        if scope:
+            return scope[1], self.scoped_services.get(scope[1]), region
+        return "unknown", None, region
+
+    def _no_route_error(self, request: HttpRequest) -> DrydockError:
+        target = request.headers.get("x-amz-target")
+        if target:
+            return UnknownOperationError(f"Unknown operation {target!r}")
+        scope = signing_scope(request)
+        if scope:
+            return UnknownOperationError(f"Drydock does not serve the AWS service {scope[1]!r} on this port")
+        return MissingAuthenticationToken(
+            "Request is missing Authentication Token: sign it with SigV4 (run `drydock env` for credentials)"
+        )
+
+    async def _authenticate(self, request: HttpRequest, service: WireService) -> Principal:
+        payload_hash: str | None = None
+        if not service.streams_body:
+            body = await request.read_body(MAX_BUFFERED_BODY)
+            payload_hash = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+        return self.authenticator.authenticate(request, payload_hash)
+
+    async def _record(self, ctx: RequestContext, request: HttpRequest, status: int, error: str | None) -> None:
+        event = AuditEvent(
+            time=dt.datetime.now(dt.UTC),
+            request_id=ctx.request_id,
+            principal_arn=ctx.principal.arn,
+            access_key_id=ctx.principal.access_key_id,
+            source_ip=request.client,
+            service=ctx.service,
+            operation=ctx.operation or f"{request.method} {request.path}",
+            resource=ctx.resource,
+            status=status,
+            error_code=error,
+        )
+        try:
+            await to_thread.run_sync(self.audit.record, event)
+        except Exception:
+            log.exception("request_id=%s audit record failed", ctx.request_id)
+
+    async def _guarded(
+        self, work: Awaitable[HttpResponse], protocol: Protocol, request_id: str, request: HttpRequest
+    ) -> HttpResponse:
+        try:
+            return await work
+        except DrydockError as error:
+            return error_response(error, protocol, request_id, request.method)
+        except Exception:
+            log.exception("request_id=%s internal route %s failed", request_id, request.path)
+            return error_response(InternalFailure("internal error"), protocol, request_id, request.method)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.on_startup:
+                        await hook()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in self.on_shutdown:
+                    try:
+                        await hook()
+                    except Exception:
+                        log.exception("shutdown hook failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+_ANONYMOUS = Principal(access_key_id="", arn="anonymous", account="", user_id="anonymous")
+
+
+def _guess_protocol(request: HttpRequest) -> Protocol:
+    if request.headers.get("x-amz-target"):
+        return Protocol.JSON
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return Protocol.QUERY
+    return Protocol.REST_XML
+
+
+def _request_from_scope(scope: dict[str, Any], receive: Any) -> HttpRequest:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = scope.get("raw_path")
+    raw = raw_path.decode("latin-1") if raw_path else scope["path"]
+    raw = raw.partition("?")[0]
+    client = scope.get("client") or ("", 0)
+    return HttpRequest(
+        method=scope["method"],
+        raw_path=raw,
+        path=unquote(raw),
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        client=str(client[0]),
+        receive=receive,
+    )
+
+
+async def _send(send: Any, response: HttpResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    body = response.body
+    if isinstance(body, bytes):
+        if not any(k.lower() == b"content-length" for k, _ in headers):
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    async for chunk in body:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,95 @@
+"""Protocol-neutral HTTP request and response types used between the gateway and the protocols."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    #: The path exactly as the client sent it (still percent-encoded): SigV4 signs this form.
+    raw_path: str
+    #: The percent-decoded path.
+    path: str
+    #: The query string exactly as sent.
+    query_string: str
+    #: Lower-cased header names; repeated headers are joined with "," as RFC 9110 allows.
+    headers: dict[str, str]
+    client: str
+    receive: Receive
+    #: The whole body once read; ``None`` while it is still on the socket (S3 streams it).
+    body: bytes | None = None
+    _query: list[tuple[str, str]] | None = field(default=None, repr=False)
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        if self._query is None:
+            self._query = parse_qsl(self.query_string, keep_blank_values=True)
+        return self._query
+
+    def query_dict(self) -> dict[str, str]:
+        return dict(self.query)
+
+    async def read_body(self, limit: int) -> bytes:
+        """Read the whole body; raises ``BodyTooLarge`` past ``limit`` bytes."""
+        if self.body is not None:
+            return self.body
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+        self.body = b"".join(chunks)
+        return self.body
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body chunk by chunk as it arrives (once)."""
+        if self.body is not None:
+            yield self.body
+            return
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected()
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+
+@dataclass
+class HttpResponse:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | AsyncIterator[bytes] = b""
+
+    def set_header(self, name: str, value: str) -> None:
+        lowered = name.lower()
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != lowered]
+        self.headers.append((name, value))
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than {limit} bytes")
+        self.limit = limit
+
+
+class ClientDisconnected(Exception):
+    pass

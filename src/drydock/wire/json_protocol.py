@@ -1,0 +1,91 @@
+"""AWS JSON 1.0/1.1 protocol: ``POST /`` with ``X-Amz-Target: <Prefix>.<Operation>``.
+
+Used by SageMaker, CloudWatch Logs, CloudTrail and Application Auto Scaling alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from anyio import to_thread
+
+from drydock.errors import (
+    NotImplementedOperationError,
+    SerializationError,
+    UnknownOperationError,
+)
+from drydock.wire.context import RequestContext
+from drydock.wire.error_responses import Protocol
+from drydock.wire.http import HttpRequest, HttpResponse
+from drydock.wire.json_shapes import ShapeSerializer
+from drydock.wire.registry import OperationRegistry
+from drydock.wire.validation import validate_input
+
+#: Larger than any SageMaker request (a pipeline definition is at most 1 MB inline).
+MAX_JSON_BODY = 16 * 1024 * 1024
+
+
+class JsonService:
+    protocol = Protocol.JSON
+    streams_body = False
+
+    def __init__(self, registry: OperationRegistry, serializer: ShapeSerializer) -> None:
+        self.registry = registry
+        self.serializer = serializer
+        metadata = registry.model.metadata
+        self.target_prefix: str = metadata["targetPrefix"]
+        self.content_type = f"application/x-amz-json-{metadata.get('jsonVersion', '1.1')}"
+
+    async def handle(self, request: HttpRequest, ctx: RequestContext) -> HttpResponse:
+        target = request.headers.get("x-amz-target", "")
+        operation = target.partition(".")[2]
+        if operation not in self.registry.model.operation_names:
+            raise UnknownOperationError(f"Unknown operation {target!r}")
+        ctx.operation = operation
+        body = await request.read_body(MAX_JSON_BODY)
+        params = _decode(body)
+        result = await to_thread.run_sync(self.call, ctx, params)
+        return HttpResponse(
+            status=200,
+            headers=[("Content-Type", self.content_type)],
+            body=json.dumps(result, separators=(",", ":")).encode(),
+        )
+
+    def call(self, ctx: RequestContext, params: dict[str, Any]) -> Any:
+        """Validate, run the handler and serialise; runs on a worker thread."""
+        operation_model = self.registry.model.operation_model(ctx.operation)
+        validated = validate_input(operation_model.input_shape, params)
+        if ctx.resource is None:
+            ctx.resource = _resource_hint(operation_model.input_shape, validated)
+        handler = self.registry.handler(ctx.operation)
+        if handler is None:
+            raise NotImplementedOperationError(
+                f"{ctx.operation} is part of the {self.registry.service} API but Drydock does not "
+                "implement it yet; see docs/coverage.md for what is served."
+            )
+        result = handler(ctx, validated)
+        return self.serializer.serialize(operation_model.output_shape, result)
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        params = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SerializationError(f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(params, dict):
+        raise SerializationError("Request body must be a JSON object")
+    return params
+
+
+def _resource_hint(shape: Any, params: dict[str, Any]) -> str | None:
+    """The audit trail's resource: the first required string member (ModelName, ResourceArn, ...)."""
+    if shape is None:
+        return None
+    for name in shape.required_members:
+        value = params.get(name)
+        if isinstance(value, str):
+            return value
+    return None
