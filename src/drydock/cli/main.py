@@ -27,9 +27,7 @@ def server(
     host: HostOption = None,
     port: PortOption = None,
     home: HomeOption = None,
-    db: Annotated[
-        str | None, typer.Option(help="SQLAlchemy URL [DRYDOCK_DB, sqlite:///<home>/drydock.db]")
-    ] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL [DRYDOCK_DB, sqlite:///<home>/drydock.db]")] = None,
     object_store: Annotated[
         str | None,
         typer.Option(help="'embedded' or the URL of an S3-compatible endpoint [DRYDOCK_OBJECT_STORE]"),
@@ -41,9 +39,7 @@ def server(
     from drydock.server.runner import serve
 
     serve(
-        _settings(
-            host=host, port=port, home=home, db=db, object_store=object_store, region=region, log_level=log_level
-        )
+        _settings(host=host, port=port, home=home, db=db, object_store=object_store, region=region, log_level=log_level)
     )
 
 

@@ -22,8 +22,7 @@ class Arn:
 
     def __str__(self) -> str:
         return (
-            f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:"
-            f"{self.resource_type}/{self.resource_id}"
+            f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource_type}/{self.resource_id}"
         )
 
 

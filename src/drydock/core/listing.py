@@ -38,9 +38,7 @@ class ListQuery:
     next_token: str | None = None
 
     @classmethod
-    def from_request(
-        cls, request: dict[str, Any], *, default_sort: SortKey = SortKey.CREATION_TIME
-    ) -> ListQuery:
+    def from_request(cls, request: dict[str, Any], *, default_sort: SortKey = SortKey.CREATION_TIME) -> ListQuery:
         sort_by = request.get("SortBy")
         sort_order = request.get("SortOrder")
         return cls(
@@ -50,7 +48,7 @@ class ListQuery:
             modified_before=request.get("LastModifiedTimeBefore"),
             modified_after=request.get("LastModifiedTimeAfter"),
             status_equals=request.get("StatusEquals"),
-            sort_by=SortKey(sort_by) if sort_by in SortKey.__members__.values() else default_sort,
+            sort_by=SortKey(sort_by) if isinstance(sort_by, str) and sort_by in set(SortKey) else default_sort,
             # SageMaker sorts newest first unless told otherwise.
             descending=sort_order != "Ascending",
             max_results=int(request.get("MaxResults") or DEFAULT_MAX_RESULTS),

@@ -23,7 +23,5 @@ class InternalRoutes:
         if request.path == "/_drydock/health" and request.method in ("GET", "HEAD"):
             ok = self.ready.get("ready", False)
             body = json.dumps({"status": "ok" if ok else "starting", "version": VERSION}).encode()
-            return HttpResponse(
-                status=200 if ok else 503, headers=[("Content-Type", "application/json")], body=body
-            )
+            return HttpResponse(status=200 if ok else 503, headers=[("Content-Type", "application/json")], body=body)
         raise NotFound(f"No internal route {request.method} {request.path}")

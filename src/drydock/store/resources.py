@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -90,7 +91,7 @@ class ResourceRepository:
     def delete(self, arn: str) -> bool:
         """Delete the resource and its tags; ``False`` when it did not exist."""
         with self.db.session() as session:
-            deleted = session.execute(delete(resources).where(resources.c.arn == arn)).rowcount
+            deleted = cast(CursorResult[Any], session.execute(delete(resources).where(resources.c.arn == arn))).rowcount
             session.execute(delete(tags).where(tags.c.arn == arn))
         return bool(deleted)
 
@@ -102,9 +103,13 @@ class ResourceRepository:
         if query.next_token:
             token = decode_token(query.next_token, stamp)
             conditions.append(_after(sort_column, token.after, query.descending))
-        order = (sort_column.desc(), resources.c.arn.desc()) if query.descending else (
-            sort_column.asc(),
-            resources.c.arn.asc(),
+        order = (
+            (sort_column.desc(), resources.c.arn.desc())
+            if query.descending
+            else (
+                sort_column.asc(),
+                resources.c.arn.asc(),
+            )
         )
         statement = select(resources).where(and_(*conditions)).order_by(*order).limit(query.max_results + 1)
         with self.db.session() as session:
@@ -127,9 +132,7 @@ class ResourceRepository:
     def add_tags(self, arn: str, values: dict[str, str]) -> None:
         """Add or overwrite tags; raises ``ResourceLimitExceeded`` past 50 per resource."""
         with self.db.session() as session:
-            existing = {
-                key for (key,) in session.execute(select(tags.c.key).where(tags.c.arn == arn))
-            }
+            existing = {key for (key,) in session.execute(select(tags.c.key).where(tags.c.arn == arn))}
             if len(existing | set(values)) > MAX_TAGS:
                 raise ResourceLimitExceeded(
                     f"A resource can have at most {MAX_TAGS} tags; this call would leave "
@@ -137,13 +140,11 @@ class ResourceRepository:
                 )
             for key, value in values.items():
                 if key in existing:
-                    session.execute(
-                        update(tags).where(and_(tags.c.arn == arn, tags.c.key == key)).values(value=value)
-                    )
+                    session.execute(update(tags).where(and_(tags.c.arn == arn, tags.c.key == key)).values(value=value))
                 else:
                     session.execute(insert(tags).values(arn=arn, key=key, value=value))
 
-    def delete_tags(self, arn: str, keys: list[str]) -> None:
+    def delete_tags(self, arn: str, keys: Sequence[str]) -> None:
         with self.db.session() as session:
             session.execute(delete(tags).where(and_(tags.c.arn == arn, tags.c.key.in_(keys))))
 

@@ -120,9 +120,9 @@ class Gateway:
             status, error_code = error.status, error.code
             response = error_response(error, protocol, request_id, request.method)
         except BodyTooLarge as exc:
-            error = SerializationError(f"Request body is larger than the {exc.limit} bytes allowed")
-            status, error_code = error.status, error.code
-            response = error_response(error, protocol, request_id, request.method)
+            too_large = SerializationError(f"Request body is larger than the {exc.limit} bytes allowed")
+            status, error_code = too_large.status, too_large.code
+            response = error_response(too_large, protocol, request_id, request.method)
         except ClientDisconnected:
             status, error_code = 499, "ClientDisconnected"
             response = HttpResponse(status=499)

@@ -145,9 +145,7 @@ def _parse(request: HttpRequest) -> _Signed:
     )
 
 
-def _signed(
-    credential: str, signed: str, sig: str, amz_date: str, presigned: bool, expires: int | None
-) -> _Signed:
+def _signed(credential: str, signed: str, sig: str, amz_date: str, presigned: bool, expires: int | None) -> _Signed:
     parts = credential.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request":
         raise InvalidSignature("Credential must be <AccessKeyId>/<date>/<region>/<service>/aws4_request")

@@ -91,9 +91,7 @@ class _Validator:
         self.problems: list[str] = []
 
     def fail(self, value: Any, path: str, constraint: str) -> None:
-        self.problems.append(
-            f"Value {_show(value)} at '{path}' failed to satisfy constraint: {constraint}"
-        )
+        self.problems.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {constraint}")
 
     def visit(self, shape: Any, value: Any, path: str) -> Any:
         kind = shape.type_name

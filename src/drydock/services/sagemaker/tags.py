@@ -16,7 +16,7 @@ DEFAULT_TAG_PAGE = 50
 def _existing(deps: Dependencies, arn: str) -> str:
     # ARNs name resources case-insensitively, as the lower-cased ARNs AWS returns do.
     parts = arn.split(":", 5)
-    normalised = ":".join(parts[:5] + [parts[5].lower()]) if len(parts) == 6 else arn
+    normalised = ":".join([*parts[:5], parts[5].lower()]) if len(parts) == 6 else arn
     if not deps.resources.exists(normalised):
         raise ValidationError(f'Could not find resource "{arn}".')
     return normalised

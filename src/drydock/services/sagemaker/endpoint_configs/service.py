@@ -56,13 +56,9 @@ def _check_variant(deps: Dependencies, variant: dict[str, Any]) -> None:
             raise ValidationError(f"Variant {name!r}: ServerlessConfig.MemorySizeInMB must be one of {sizes}")
         provisioned = serverless.get("ProvisionedConcurrency")
         if provisioned is not None and provisioned > serverless["MaxConcurrency"]:
-            raise ValidationError(
-                f"Variant {name!r}: ProvisionedConcurrency cannot exceed MaxConcurrency"
-            )
+            raise ValidationError(f"Variant {name!r}: ProvisionedConcurrency cannot exceed MaxConcurrency")
     elif instance_type is None or count is None:
-        raise ValidationError(
-            f"Variant {name!r}: give InstanceType and InitialInstanceCount, or a ServerlessConfig"
-        )
+        raise ValidationError(f"Variant {name!r}: give InstanceType and InitialInstanceCount, or a ServerlessConfig")
     model_name = variant.get("ModelName")
     if model_name is None:
         raise ValidationError(f"Variant {name!r}: ModelName is required")
