@@ -65,5 +65,36 @@ def env(host: HostOption = None, port: PortOption = None, home: HomeOption = Non
         typer.echo(f"export {name}={value}")
 
 
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many calls, newest first")] = 50,
+    operation: Annotated[str | None, typer.Option(help="Only calls of this operation, e.g. CreateModel")] = None,
+    resource: Annotated[str | None, typer.Option(help="Only calls on this resource, e.g. a model name")] = None,
+    host: Annotated[str | None, typer.Option(help="Server address [DRYDOCK_HOST, 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Server port [DRYDOCK_PORT, 7070]")] = None,
+    home: HomeOption = None,
+) -> None:
+    """List the audit trail: who called which operation on what, when, and how it ended.
+
+    Reads the running server's trail through CloudTrail LookupEvents, with the credentials of `drydock env`.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+    from rich.console import Console
+
+    from drydock.cli.audit import cloudtrail_client, endpoint_url, lookup, render
+
+    settings = _settings(host=host, port=port, home=home)
+    try:
+        events = lookup(cloudtrail_client(settings), limit=limit, operation=operation, resource=resource)
+    except ClientError as error:
+        typer.echo(f"drydock audit: {error}", err=True)
+        raise typer.Exit(1) from None
+    except BotoCoreError as error:
+        url = endpoint_url(settings)
+        typer.echo(f"drydock audit: cannot reach {url} ({error}); is `drydock server` running?", err=True)
+        raise typer.Exit(1) from None
+    render(events, Console())
+
+
 def main() -> None:
     app()

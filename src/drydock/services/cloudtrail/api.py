@@ -1,0 +1,5 @@
+"""The CloudTrail operation registry."""
+
+from drydock.wire.registry import OperationRegistry
+
+api = OperationRegistry("cloudtrail")

@@ -1,0 +1,5 @@
+"""The STS operation registry."""
+
+from drydock.wire.registry import OperationRegistry
+
+api = OperationRegistry("sts")
