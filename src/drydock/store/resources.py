@@ -8,8 +8,8 @@ rules: ``services/sagemaker/<kind>/service.py`` does.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from drydock.core.listing import ListQuery, Page, SortKey
 from drydock.core.pagination import PageToken, decode_token, encode_token, fingerprint
 from drydock.core.tags import MAX_TAGS
-from drydock.errors import ResourceLimitExceeded
+from drydock.errors import ResourceLimitExceeded, ValidationError
 from drydock.store.database import Database
 from drydock.store.tables import resources, tags
 
@@ -42,7 +42,9 @@ class AlreadyExists(Exception):
 _SORT_COLUMNS = {
     SortKey.NAME: resources.c.name,
     SortKey.CREATION_TIME: resources.c.creation_time,
-    SortKey.STATUS: resources.c.status,
+    # A kind without statuses (models) stores NULL; sorting on "" instead keeps NULLs in one place on
+    # every backend (SQLite puts NULL first, PostgreSQL last) and lets keyset tokens compare them.
+    SortKey.STATUS: func.coalesce(resources.c.status, ""),
     SortKey.LAST_MODIFIED_TIME: resources.c.last_modified_time,
 }
 
@@ -132,6 +134,10 @@ class ResourceRepository:
     def add_tags(self, arn: str, values: dict[str, str]) -> None:
         """Add or overwrite tags; raises ``ResourceLimitExceeded`` past 50 per resource."""
         with self.db.session() as session:
+            # Lock the resource row before reading its tags: concurrent AddTags calls then run one after
+            # the other (a row lock on PostgreSQL, the write lock on SQLite), so none can overshoot the
+            # limit or insert the same new key twice.
+            session.execute(update(resources).where(resources.c.arn == arn).values(arn=resources.c.arn))
             existing = {key for (key,) in session.execute(select(tags.c.key).where(tags.c.arn == arn))}
             if len(existing | set(values)) > MAX_TAGS:
                 raise ResourceLimitExceeded(
@@ -172,9 +178,15 @@ def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
 
 
 def _after(column: Any, after: list[Any], descending: bool) -> ColumnElement[bool]:
+    # The fingerprint only proves which query a token belongs to, not that nobody edited its position.
+    if len(after) != 2 or not all(isinstance(part, str) for part in after):
+        raise ValidationError("Invalid pagination token: pass back the NextToken of a previous page")
     value, arn = after
     if column is resources.c.creation_time or column is resources.c.last_modified_time:
-        value = dt.datetime.fromisoformat(value)
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("Invalid pagination token: pass back the NextToken of a previous page") from None
     if descending:
         return or_(column < value, and_(column == value, resources.c.arn < arn))
     return or_(column > value, and_(column == value, resources.c.arn > arn))
@@ -184,7 +196,7 @@ def _sort_value(resource: Resource, key: SortKey) -> Any:
     if key is SortKey.NAME:
         return resource.name
     if key is SortKey.STATUS:
-        return resource.status
+        return resource.status or ""
     if key is SortKey.LAST_MODIFIED_TIME:
         return resource.last_modified_time.isoformat()
     return resource.creation_time.isoformat()
