@@ -6,18 +6,28 @@ import logging
 from dataclasses import dataclass
 
 from drydock.config import Settings
+from drydock.objects.backends import open_object_store
 from drydock.server.credentials import Credentials, root_credentials
 from drydock.server.internal import InternalRoutes
+from drydock.services.cloudtrail.handlers import api as cloudtrail_api
 from drydock.services.dependencies import Dependencies
+from drydock.services.logs.handlers_index import api as logs_api
+from drydock.services.logs.logs_service import LogsJsonService
+from drydock.services.runtime.router import NoEndpoints
+from drydock.services.runtime.service import RuntimeService
+from drydock.services.s3.service import S3Service
 from drydock.services.sagemaker.handlers_index import api as sagemaker_api
+from drydock.services.sts.handlers import api as sts_api
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
+from drydock.store.log_events import LogStore
 from drydock.store.migrate import upgrade
 from drydock.store.resources import ResourceRepository
 from drydock.wire.context import Principal
 from drydock.wire.gateway import Gateway
 from drydock.wire.json_protocol import JsonService
 from drydock.wire.json_shapes import ShapeSerializer
+from drydock.wire.query_protocol import QueryService
 from drydock.wire.service_port import WireService
 from drydock.wire.sigv4 import KnownKey, SigV4Authenticator
 
@@ -44,18 +54,29 @@ def build_app(settings: Settings) -> App:
         user_id=settings.account_id,
     )
     known = {credentials.access_key_id: KnownKey(credentials.secret_access_key, root)}
+    objects = open_object_store(settings, db)
     deps = Dependencies(
         region=settings.region,
         account_id=settings.account_id,
         db=db,
         resources=ResourceRepository(db),
-        extras={},
+        logs=LogStore(db),
+        objects=objects,
     )
     serializer = ShapeSerializer(strict=settings.strict_responses)
     json_services: dict[str, WireService] = {
         "SageMaker": JsonService(sagemaker_api, serializer),
+        "Logs_20140328": LogsJsonService(logs_api, serializer),
+        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": JsonService(cloudtrail_api, serializer),
     }
-    scoped_services: dict[str, WireService] = {}
+    scoped_services: dict[str, WireService] = {
+        # sagemaker-runtime signs as "sagemaker"; hosting replaces NoEndpoints with its router.
+        "sagemaker": RuntimeService(NoEndpoints(), serializer),
+        "sts": QueryService(sts_api, strict=settings.strict_responses),
+        "s3": S3Service(
+            objects, account_id=settings.account_id, region=settings.region, strict=settings.strict_responses
+        ),
+    }
     ready = {"ready": False}
 
     async def mark_ready() -> None:
@@ -63,6 +84,7 @@ def build_app(settings: Settings) -> App:
 
     async def close() -> None:
         ready["ready"] = False
+        objects.close()
         db.dispose()
 
     gateway = Gateway(

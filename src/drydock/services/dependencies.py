@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from drydock.objects.port import ObjectStore
 from drydock.store.database import Database
+from drydock.store.log_events import LogStore
 from drydock.store.resources import ResourceRepository
 from drydock.wire.context import RequestContext
 
@@ -16,8 +17,10 @@ class Dependencies:
     account_id: str
     db: Database
     resources: ResourceRepository
-    #: Filled by the composition root with the concrete ports (object store, logs, ...).
-    extras: dict[str, Any]
+    #: CloudWatch Logs groups, streams and events.
+    logs: LogStore
+    #: Buckets and objects (embedded blob store or an external S3 endpoint): training data, artifacts.
+    objects: ObjectStore
 
 
 def deps_of(ctx: RequestContext) -> Dependencies:

@@ -1,5 +1,5 @@
 """Imports every table module so the shared metadata is complete (migrations and tests use this)."""
 
-from drydock.store import tables
+from drydock.store import log_tables, object_tables, tables
 
-__all__ = ["tables"]
+__all__ = ["log_tables", "object_tables", "tables"]

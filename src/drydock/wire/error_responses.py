@@ -12,7 +12,14 @@ import json
 from enum import StrEnum
 from xml.sax.saxutils import escape
 
-from drydock.errors import AuthError, DrydockError, S3Error
+from drydock.errors import (
+    AccessDenied,
+    AuthError,
+    DrydockError,
+    MissingAuthenticationToken,
+    S3Error,
+    UnrecognizedClient,
+)
 from drydock.wire.http import HttpResponse
 
 
@@ -57,8 +64,23 @@ def _query(error: DrydockError, request_id: str) -> HttpResponse:
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>{fault}</Type><Code>{escape(error.code)}</Code>"
+        f"<Error><Type>{fault}</Type><Code>{escape(_query_code(error))}</Code>"
         f"<Message>{escape(error.message)}</Message></Error>"
         f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
     )
     return HttpResponse(status=error.status, headers=[("Content-Type", "text/xml")], body=body.encode())
+
+
+def _query_code(error: DrydockError) -> str:
+    """The query protocol's services (STS, IAM) name authentication failures their own way:
+    ``InvalidClientTokenId`` for an unknown key, ``SignatureDoesNotMatch`` for a bad or expired
+    signature, as ``aws sts get-caller-identity`` shows with wrong credentials."""
+    if not isinstance(error, AuthError):
+        return error.code
+    if isinstance(error, UnrecognizedClient):
+        return "InvalidClientTokenId"
+    if isinstance(error, MissingAuthenticationToken):
+        return "MissingAuthenticationToken"
+    if isinstance(error, AccessDenied):
+        return "AccessDenied"
+    return "SignatureDoesNotMatch"

@@ -26,6 +26,7 @@ from anyio import to_thread
 from drydock.errors import (
     DrydockError,
     InternalFailure,
+    InvalidSignature,
     MissingAuthenticationToken,
     SerializationError,
     UnknownOperationError,
@@ -40,7 +41,11 @@ log = logging.getLogger("drydock.gateway")
 InternalRoutes = Callable[[HttpRequest], Awaitable[HttpResponse]]
 Hook = Callable[[], Awaitable[None]]
 
-_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+# Loose on purpose: a scope with a bad date or terminator still names its service, so the request
+# reaches that service's authenticator and error shape instead of a guess.
+_SCOPE = re.compile(r"Credential=[^/,\s]+/[^/,\s]*/([^/,\s]+)/([^/,\s]+)/")
+#: sagemaker-runtime's routes: an unroutable request to one is answered in rest-json, not S3's XML.
+_RUNTIME_PATH = re.compile(r"/endpoints/[^/]+/(invocations|async-invocations|invocations-response-stream)")
 #: The most a signed-but-not-streamed body may be; a streamed S3 body has no such limit.
 MAX_BUFFERED_BODY = 16 * 1024 * 1024
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -51,11 +56,15 @@ def signing_scope(request: HttpRequest) -> tuple[str, str] | None:
     match = _SCOPE.search(request.headers.get("authorization", ""))
     if match:
         return match.group(1), match.group(2)
-    credential = request.query_dict().get("X-Amz-Credential")
+    query = request.query_dict()
+    credential = query.get("X-Amz-Credential")
     if credential:
         parts = credential.split("/")
-        if len(parts) == 5:
+        if len(parts) >= 4:
             return parts[2], parts[3]
+    if "AWSAccessKeyId" in query and "Signature" in query:
+        # An S3 presigned URL of signature version 2 (boto3's default): it names no region.
+        return "", "s3"
     return None
 
 
@@ -131,6 +140,8 @@ class Gateway:
             failure = InternalFailure("The server encountered an internal error; see the server log.")
             status, error_code = failure.status, failure.code
             response = error_response(failure, protocol, request_id, request.method)
+        if request.body_left_unread():
+            response.set_header("Connection", "close")
         await self._record(ctx, request, status, error_code)
         return response
 
@@ -139,7 +150,8 @@ class Gateway:
         region = scope[0] if scope else None
         target = request.headers.get("x-amz-target")
         if target:
-            prefix = target.partition(".")[0]
+            # rpartition: CloudTrail's prefix itself has dots (com.amazonaws.cloudtrail.v20131101...).
+            prefix = target.rpartition(".")[0]
             return prefix, self.json_services.get(prefix), region
         if scope:
             return scope[1], self.scoped_services.get(scope[1]), region
@@ -152,6 +164,8 @@ class Gateway:
         scope = signing_scope(request)
         if scope:
             return UnknownOperationError(f"Drydock does not serve the AWS service {scope[1]!r} on this port")
+        if request.headers.get("authorization"):
+            return InvalidSignature("Authorization header is not a valid AWS4-HMAC-SHA256 signature")
         return MissingAuthenticationToken(
             "Request is missing Authentication Token: sign it with SigV4 (run `drydock env` for credentials)"
         )
@@ -222,6 +236,9 @@ def _guess_protocol(request: HttpRequest) -> Protocol:
         return Protocol.JSON
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return Protocol.QUERY
+    if request.method == "POST" and _RUNTIME_PATH.fullmatch(request.raw_path):
+        # No S3 operation POSTs to such a path, so this cannot be S3 even for a bucket "endpoints".
+        return Protocol.REST_JSON
     return Protocol.REST_XML
 
 

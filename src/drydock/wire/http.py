@@ -25,6 +25,8 @@ class HttpRequest:
     receive: Receive
     #: The whole body once read; ``None`` while it is still on the socket (S3 streams it).
     body: bytes | None = None
+    #: Whether the body has been read off the socket to its end (trivially so once ``body`` is set).
+    body_complete: bool = False
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @property
@@ -48,7 +50,20 @@ class HttpRequest:
                 raise BodyTooLarge(limit)
             chunks.append(chunk)
         self.body = b"".join(chunks)
+        self.body_complete = True
         return self.body
+
+    def body_left_unread(self) -> bool:
+        """Whether the client sent (or was about to send) body bytes nobody read.
+
+        Such a connection cannot carry another request: a client waiting on ``Expect: 100-continue``
+        never sends the body once it has a final answer, and the server would read the next request
+        as the rest of this body. The gateway closes the connection instead, as S3 does.
+        """
+        if self.body_complete or self.body is not None:
+            return False
+        declared = self.headers.get("content-length", "0") not in ("", "0")
+        return declared or "transfer-encoding" in self.headers
 
     async def stream(self) -> AsyncIterator[bytes]:
         """Yield the body chunk by chunk as it arrives (once)."""
@@ -63,6 +78,7 @@ class HttpRequest:
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
+                self.body_complete = True
                 return
 
 

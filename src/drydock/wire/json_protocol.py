@@ -6,6 +6,7 @@ Used by SageMaker, CloudWatch Logs, CloudTrail and Application Auto Scaling alik
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from anyio import to_thread
@@ -39,7 +40,7 @@ class JsonService:
 
     async def handle(self, request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         target = request.headers.get("x-amz-target", "")
-        operation = target.partition(".")[2]
+        operation = target.rpartition(".")[2]
         if operation not in self.registry.model.operation_names:
             raise UnknownOperationError(f"Unknown operation {target!r}")
         ctx.operation = operation
@@ -72,12 +73,27 @@ def _decode(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        params = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SerializationError(f"Request body is not valid JSON: {exc}") from None
+        params = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers malformed JSON, bad UTF-8, NaN/Infinity and integers of thousands of
+        # digits; RecursionError a body nested deeper than the parser's stack.
+        raise SerializationError(f"Request body is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(params, dict):
         raise SerializationError("Request body must be a JSON object")
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            json.dumps(params, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # "\ud800" alone is legal JSON text but no Unicode string: the store could not keep it.
+            raise SerializationError("Request body contains an unpaired UTF-16 surrogate escape") from None
     return params
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _resource_hint(shape: Any, params: dict[str, Any]) -> str | None:

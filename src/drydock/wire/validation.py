@@ -16,42 +16,107 @@ import base64
 import binascii
 import datetime as dt
 import math
-import re
 from functools import cache
 from typing import Any
+
+# ``regex`` rather than ``re``: it knows the Unicode categories the models use (``\p{L}`` in every
+# tag pattern) and it can stop a match that backtracks too long.
+import regex
 
 from drydock.errors import ValidationError
 
 #: AWS stops listing after this many problems in one message.
 _MAX_REPORTED = 10
+#: Integer and long members are Java ``int`` and ``long`` on the service side; a number outside
+#: their range cannot be a valid value even where the model states no bound.
+_INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+#: Some model patterns backtrack exponentially (``[a-z0-9]([-a-z0-9]*[a-z0-9]){0,39}?`` on a long
+#: value); a value that takes longer than this to match is rejected rather than allowed to pin a thread.
+_MATCH_SECONDS = 0.2
+
+#: Java regex constructs the models use, spelled for Python's ``re``: the POSIX classes are ASCII in
+#: Java; ``\z`` is Python's ``\Z``; a UTF-16 surrogate-pair range is the astral planes.
+_JAVA_CLASSES = {
+    r"\p{ASCII}": r"\x00-\x7F",
+    r"\p{Print}": r"\x20-\x7E",
+    r"\p{Graph}": r"\x21-\x7E",
+    r"\p{Alnum}": r"a-zA-Z0-9",
+    r"\p{Alpha}": r"a-zA-Z",
+    r"\p{Digit}": r"0-9",
+    r"\uD800\uDC00-\uDBFF\uDFFF": r"\U00010000-\U0010FFFF",
+}
+
+
+def _python_pattern(pattern: str) -> str:
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        for java, chars in _JAVA_CLASSES.items():
+            if pattern.startswith(java, i):
+                out.append(chars if in_class else f"[{chars}]")
+                i += len(java)
+                break
+        else:
+            char = pattern[i]
+            if char == "\\" and i + 1 < len(pattern):
+                escape = pattern[i : i + 2]
+                out.append(r"\Z" if escape == r"\z" else escape)
+                i += 2
+                continue
+            if char == "[" and not in_class:
+                in_class = True
+            elif char == "]" and in_class:
+                in_class = False
+            out.append(char)
+            i += 1
+    return "".join(out)
 
 
 @cache
-def _compiled(pattern: str) -> re.Pattern[str] | None:
+def _compiled(pattern: str) -> regex.Pattern[str] | None:
     try:
-        return re.compile(pattern, re.DOTALL)
-    except re.error:
-        # A Java-only construct (\p{...} and friends): such patterns are skipped, not guessed at.
+        return regex.compile(_python_pattern(pattern), regex.DOTALL)
+    except regex.error:
+        # A construct neither Java nor ``regex`` shares: such patterns are skipped, not guessed at.
         return None
 
 
 def pattern_matches(pattern: str, value: str) -> bool:
-    """AWS applies a pattern to the whole value unless the pattern carries its own anchors."""
+    """AWS (Java's ``Matcher.matches``) applies a pattern to the whole value, anchors or not.
+
+    So ``^[a-zA-Z0-9](-*[a-zA-Z0-9])*`` (sagemaker-runtime's EndpointName, anchored only at the start)
+    rejects ``my_endpoint``, and ``^[a-z]+$`` rejects ``"abc\\n"`` although ``$`` would match before the
+    newline in a search.
+    """
     compiled = _compiled(pattern)
     if compiled is None:
         return True
-    if pattern.startswith("^") or pattern.endswith("$"):
-        return compiled.search(value) is not None
-    return compiled.fullmatch(value) is not None
+    try:
+        return compiled.fullmatch(value, timeout=_MATCH_SECONDS) is not None
+    except TimeoutError:
+        return False
 
 
 def _wire_name(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+class _Hidden:
+    """Stands for a value the message must not echo: binary data, or a member the model marks
+    ``sensitive`` (AWS then writes "Value at '<member>' failed ...")."""
+
+
+_HIDDEN = _Hidden()
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, (_Hidden, bytes, bytearray)):
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"{'-' if value < 0 else ''}<a {len(str(abs(value)))}-digit number>"
     if isinstance(value, str):
         shown = value if len(value) <= 256 else value[:256] + "..."
         return f"'{shown}'"
@@ -91,7 +156,12 @@ class _Validator:
         self.problems: list[str] = []
 
     def fail(self, value: Any, path: str, constraint: str) -> None:
-        self.problems.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {constraint}")
+        shown = _show(value)
+        self.problems.append(
+            f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}"
+            if shown
+            else f"Value at '{path}' failed to satisfy constraint: {constraint}"
+        )
 
     def visit(self, shape: Any, value: Any, path: str) -> Any:
         kind = shape.type_name
@@ -134,16 +204,19 @@ class _Validator:
         return out
 
     def _string(self, shape: Any, value: Any, path: str) -> Any:
+        shown = _HIDDEN if shape.metadata.get("sensitive") else value
         if not isinstance(value, str):
-            self.fail(value, path, "Member must be a string")
+            self.fail(shown, path, "Member must be a string")
             return None
-        self._length(shape, value, len(value), path)
+        if not self._length(shape, shown, len(value), path):
+            # Too long already: matching a megabyte against a backtracking pattern only costs time.
+            return None
         enum = shape.metadata.get("enum")
         if enum and value not in enum:
-            self.fail(value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+            self.fail(shown, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
         pattern = shape.metadata.get("pattern")
         if pattern and not pattern_matches(pattern, value):
-            self.fail(value, path, f"Member must satisfy regular expression pattern: {pattern}")
+            self.fail(shown, path, f"Member must satisfy regular expression pattern: {pattern}")
         return value
 
     def _integer(self, shape: Any, value: Any, path: str) -> Any:
@@ -153,7 +226,8 @@ class _Validator:
             else:
                 self.fail(value, path, "Member must be an integer")
                 return None
-        self._range(shape, value, path)
+        low, high = _INT_BOUNDS["long" if shape.type_name == "long" else "integer"]
+        self._range(shape, value, path, low, high)
         return value
 
     _long = _integer
@@ -162,8 +236,16 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(value, path, "Member must be a number")
             return None
-        self._range(shape, value, path)
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer literal with hundreds of digits
+            number = math.inf
+        if not math.isfinite(number):
+            # JSON has no NaN or Infinity, and 1e400 overflows a double: neither is a value.
+            self.fail(value, path, "Member must be a finite number")
+            return None
+        self._range(shape, number, path)
+        return number
 
     _double = _float
 
@@ -186,23 +268,26 @@ class _Validator:
             try:
                 data = base64.b64decode(value, validate=True)
             except (binascii.Error, ValueError):
-                self.fail("<blob>", path, "Member must be base64-encoded binary data")
+                self.fail(_HIDDEN, path, "Member must be base64-encoded binary data")
                 return None
         else:
             self.fail(value, path, "Member must be binary data")
             return None
-        self._length(shape, data, len(data), path)
+        self._length(shape, _HIDDEN, len(data), path)
         return data
 
-    def _length(self, shape: Any, value: Any, length: int, path: str) -> None:
+    def _length(self, shape: Any, value: Any, length: int, path: str) -> bool:
+        """Check min/max length; ``False`` when the value is longer than allowed."""
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
         if low is not None and length < low:
             self.fail(value, path, f"Member must have length greater than or equal to {low}")
         if high is not None and length > high:
             self.fail(value, path, f"Member must have length less than or equal to {high}")
+            return False
+        return True
 
-    def _range(self, shape: Any, value: float, path: str) -> None:
-        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    def _range(self, shape: Any, value: float, path: str, floor: int | None = None, ceiling: int | None = None) -> None:
+        low, high = shape.metadata.get("min", floor), shape.metadata.get("max", ceiling)
         if low is not None and value < low:
             self.fail(value, path, f"Member must have value greater than or equal to {low}")
         if high is not None and value > high:
@@ -217,7 +302,12 @@ def validate_input(shape: Any, params: Any) -> dict[str, Any]:
     if shape is None:
         return {}
     validator = _Validator()
-    parsed = validator.visit(shape, params, "")
+    try:
+        parsed = validator.visit(shape, params, "")
+    except RecursionError:
+        # Recursive shapes (SageMaker's SearchExpression.SubExpressions) let a body nest without
+        # bound; the parser accepts ~1000 levels, more than this walk has stack for.
+        raise ValidationError("1 validation error detected: the request is nested too deeply") from None
     if validator.problems:
         raise ValidationError(format_problems(validator.problems))
     return parsed if isinstance(parsed, dict) else {}
