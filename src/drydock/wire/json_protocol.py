@@ -12,7 +12,6 @@ from typing import Any
 from anyio import to_thread
 
 from drydock.errors import (
-    NotImplementedOperationError,
     SerializationError,
     UnknownOperationError,
 )
@@ -59,12 +58,7 @@ class JsonService:
         validated = validate_input(operation_model.input_shape, params)
         if ctx.resource is None:
             ctx.resource = _resource_hint(operation_model.input_shape, validated)
-        handler = self.registry.handler(ctx.operation)
-        if handler is None:
-            raise NotImplementedOperationError(
-                f"{ctx.operation} is part of the {self.registry.service} API but Drydock does not "
-                "implement it yet; see docs/coverage.md for what is served."
-            )
+        handler = self.registry.require(ctx.operation)
         result = handler(ctx, validated)
         return self.serializer.serialize(operation_model.output_shape, result)
 

@@ -23,7 +23,6 @@ from anyio import to_thread
 
 from drydock.errors import (
     InternalFailure,
-    NotImplementedOperationError,
     SerializationError,
     UnknownOperationError,
 )
@@ -73,12 +72,7 @@ class QueryService:
         shape = operation.input_shape
         decoded = _Decoder(params).structure(shape, "") if shape is not None else {}
         validated = validate_input(shape, decoded)
-        handler = self.registry.handler(ctx.operation)
-        if handler is None:
-            raise NotImplementedOperationError(
-                f"{ctx.operation} is part of the {self.registry.service} API but Drydock does not "
-                "implement it yet; see docs/coverage.md for what is served."
-            )
+        handler = self.registry.require(ctx.operation)
         result = handler(ctx, validated)
         return self.render(operation, result, ctx.request_id)
 

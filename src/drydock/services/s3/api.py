@@ -13,7 +13,7 @@ from drydock.objects.port import ObjectStore
 from drydock.services.s3.integrity import VerifiedBody
 from drydock.wire.context import RequestContext
 from drydock.wire.http import HttpRequest, HttpResponse
-from drydock.wire.service_models import service_model
+from drydock.wire.registry import GenericOperationRegistry
 
 T = TypeVar("T")
 
@@ -63,34 +63,8 @@ class Reply:
 Handler = Callable[[S3Call], Awaitable[Reply | HttpResponse]]
 
 
-class S3Api:
-    """Maps S3 operation names of botocore's model to async handlers."""
-
-    def __init__(self) -> None:
-        self.service = "s3"
-        self.model = service_model("s3")
-        self._handlers: dict[str, Handler] = {}
-
-    def operation(self, name: str) -> Callable[[Handler], Handler]:
-        if name not in self.model.operation_names:
-            raise KeyError(f"s3 has no operation {name!r} in its botocore model")
-
-        def register(handler: Handler) -> Handler:
-            if name in self._handlers:
-                raise KeyError(f"s3.{name} registered twice")
-            self._handlers[name] = handler
-            return handler
-
-        return register
-
-    def handler(self, name: str) -> Handler | None:
-        return self._handlers.get(name)
-
-    def implemented(self) -> list[str]:
-        return sorted(self._handlers)
-
-    def modelled(self) -> list[str]:
-        return sorted(self.model.operation_names)
+#: Maps S3 operation names of botocore's model to async handlers.
+S3Api = GenericOperationRegistry[Handler]
 
 
-s3_api = S3Api()
+s3_api = S3Api("s3")
