@@ -56,9 +56,9 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     """A migrated database holding no rows, on the parametrized backend."""
     if backend == "postgresql":
         database = Database(request.getfixturevalue("postgres_store_url"))
-        with database.session() as session:
+        with database.transaction() as connection:
             for table in reversed(metadata.sorted_tables):
-                session.execute(table.delete())
+                connection.execute(table.delete())
     else:
         database = Database(f"sqlite:///{tmp_path / 'store.db'}")
         upgrade(database)

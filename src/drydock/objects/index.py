@@ -11,9 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import Connection, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from drydock.objects.failures import (
     bucket_already_owned,
@@ -40,42 +39,42 @@ class ObjectIndex:
 
     def create_bucket(self, name: str, region: str, now: dt.datetime) -> BucketInfo:
         try:
-            with self.db.session() as session:
-                session.execute(insert(buckets).values(name=name, region=region, creation_date=now))
+            with self.db.transaction() as connection:
+                connection.execute(insert(buckets).values(name=name, region=region, creation_date=now))
         except IntegrityError:
             raise bucket_already_owned(name) from None
         return BucketInfo(name, now, region)
 
-    def bucket(self, name: str, session: Session | None = None) -> BucketInfo:
-        if session is None:
-            with self.db.session() as own:
+    def bucket(self, name: str, connection: Connection | None = None) -> BucketInfo:
+        if connection is None:
+            with self.db.transaction() as own:
                 return self.bucket(name, own)
-        row = session.execute(select(buckets).where(buckets.c.name == name)).first()
+        row = connection.execute(select(buckets).where(buckets.c.name == name)).first()
         if row is None:
             raise no_such_bucket(name)
         return BucketInfo(row.name, row.creation_date, row.region)
 
     def buckets(self) -> list[BucketInfo]:
-        with self.db.session() as session:
-            rows = session.execute(select(buckets).order_by(buckets.c.name)).all()
+        with self.db.transaction() as connection:
+            rows = connection.execute(select(buckets).order_by(buckets.c.name)).all()
         return [BucketInfo(r.name, r.creation_date, r.region) for r in rows]
 
     def delete_bucket(self, name: str) -> list[str]:
         """Delete an empty bucket and its unfinished uploads; returns the part blobs to remove."""
         try:
-            with self.db.session() as session:
-                self.bucket(name, session)
-                if session.execute(select(objects.c.key).where(objects.c.bucket == name).limit(1)).first():
+            with self.db.transaction() as connection:
+                self.bucket(name, connection)
+                if connection.execute(select(objects.c.key).where(objects.c.bucket == name).limit(1)).first():
                     raise bucket_not_empty(name)
                 uploads = select(multipart_uploads.c.upload_id).where(multipart_uploads.c.bucket == name)
-                blobs = session.execute(
+                blobs = connection.execute(
                     delete(multipart_parts)
                     .where(multipart_parts.c.upload_id.in_(uploads))
                     .returning(multipart_parts.c.blob)
                 ).scalars()
                 removed = list(blobs)
-                session.execute(delete(multipart_uploads).where(multipart_uploads.c.bucket == name))
-                session.execute(delete(buckets).where(buckets.c.name == name))
+                connection.execute(delete(multipart_uploads).where(multipart_uploads.c.bucket == name))
+                connection.execute(delete(buckets).where(buckets.c.name == name))
         except IntegrityError:
             # An object arrived between the emptiness check and the delete.
             raise bucket_not_empty(name) from None
@@ -85,24 +84,28 @@ class ObjectIndex:
 
     def get(self, bucket: str, key: str) -> tuple[ObjectInfo, str]:
         """The current version and its blob id. Raises ``NoSuchBucket``/``NoSuchKey``."""
-        with self.db.session() as session:
-            row = session.execute(select(objects).where(and_(objects.c.bucket == bucket, objects.c.key == key))).first()
+        with self.db.transaction() as connection:
+            row = connection.execute(
+                select(objects).where(and_(objects.c.bucket == bucket, objects.c.key == key))
+            ).first()
             if row is None:
-                self.bucket(bucket, session)
+                self.bucket(bucket, connection)
                 raise no_such_key(bucket, key)
         return object_info(row), row.blob
 
     def replace(self, info: ObjectInfo, blob: str, condition: WriteCondition | None = None) -> str | None:
         """Make ``blob`` the current version of ``info.key``; returns the replaced version's blob."""
 
-        def work(session: Session) -> str | None:
-            return self.replace_in(session, info, blob, condition)
+        def work(connection: Connection) -> str | None:
+            return self.replace_in(connection, info, blob, condition)
 
         return self.write(work, info.bucket)
 
-    def replace_in(self, session: Session, info: ObjectInfo, blob: str, condition: WriteCondition | None) -> str | None:
+    def replace_in(
+        self, connection: Connection, info: ObjectInfo, blob: str, condition: WriteCondition | None
+    ) -> str | None:
         """:meth:`replace` inside a caller's transaction (multipart completion)."""
-        old = session.execute(
+        old = connection.execute(
             delete(objects)
             .where(and_(objects.c.bucket == info.bucket, objects.c.key == info.key))
             .returning(objects.c.blob, objects.c.etag)
@@ -115,7 +118,7 @@ class ObjectIndex:
                     raise no_such_key(info.bucket, info.key)
                 if not _etag_matches(condition.if_match, old.etag):
                     raise precondition_failed("If-Match")
-        session.execute(
+        connection.execute(
             insert(objects).values(
                 bucket=info.bucket,
                 key=info.key,
@@ -132,13 +135,13 @@ class ObjectIndex:
     def delete(self, bucket: str, keys: Sequence[str]) -> list[str]:
         """Remove ``keys`` (missing ones are fine); returns the removed versions' blobs."""
 
-        def work(session: Session) -> list[str]:
-            self.bucket(bucket, session)
+        def work(connection: Connection) -> list[str]:
+            self.bucket(bucket, connection)
             removed: list[str] = []
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
                 removed.extend(
-                    session.execute(
+                    connection.execute(
                         delete(objects)
                         .where(and_(objects.c.bucket == bucket, objects.c.key.in_(chunk)))
                         .returning(objects.c.blob)
@@ -153,22 +156,24 @@ class ObjectIndex:
         conditions = [objects.c.bucket == bucket, objects.c.key >= lower if inclusive else objects.c.key > lower]
         if upper is not None:
             conditions.append(objects.c.key < upper)
-        with self.db.session() as session:
-            rows = session.execute(select(objects).where(and_(*conditions)).order_by(objects.c.key).limit(limit)).all()
+        with self.db.transaction() as connection:
+            rows = connection.execute(
+                select(objects).where(and_(*conditions)).order_by(objects.c.key).limit(limit)
+            ).all()
         return [object_info(row) for row in rows]
 
     def referenced_blobs(self) -> set[str]:
-        with self.db.session() as session:
-            named = set(session.execute(select(objects.c.blob)).scalars())
-            named.update(session.execute(select(multipart_parts.c.blob)).scalars())
+        with self.db.transaction() as connection:
+            named = set(connection.execute(select(objects.c.blob)).scalars())
+            named.update(connection.execute(select(multipart_parts.c.blob)).scalars())
         return named
 
-    def write(self, work: Callable[[Session], T], bucket: str) -> T:
+    def write(self, work: Callable[[Connection], T], bucket: str) -> T:
         """Run ``work`` in a transaction, retrying lost races; a vanished bucket is ``NoSuchBucket``."""
         for attempt in range(_ATTEMPTS):
             try:
-                with self.db.session() as session:
-                    return work(session)
+                with self.db.transaction() as connection:
+                    return work(connection)
             except IntegrityError:
                 self.bucket(bucket)  # raises NoSuchBucket when that is what the violation was
                 if attempt == _ATTEMPTS - 1:

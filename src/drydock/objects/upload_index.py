@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, delete, insert, select
 
 from drydock.objects.failures import no_such_upload
 from drydock.objects.index import ObjectIndex
@@ -22,9 +21,9 @@ class UploadIndex:
         self.db = objects.db
 
     def create(self, upload: UploadInfo) -> None:
-        def work(session: Session) -> None:
-            self.objects.bucket(upload.bucket, session)
-            session.execute(
+        def work(connection: Connection) -> None:
+            self.objects.bucket(upload.bucket, connection)
+            connection.execute(
                 insert(multipart_uploads).values(
                     upload_id=upload.upload_id,
                     bucket=upload.bucket,
@@ -36,12 +35,12 @@ class UploadIndex:
 
         self.objects.write(work, upload.bucket)
 
-    def get(self, bucket: str, key: str, upload_id: str, session: Session | None = None) -> UploadInfo:
+    def get(self, bucket: str, key: str, upload_id: str, connection: Connection | None = None) -> UploadInfo:
         """The upload, which must belong to ``bucket``/``key``. Raises ``NoSuchUpload``."""
-        if session is None:
-            with self.db.session() as own:
+        if connection is None:
+            with self.db.transaction() as own:
                 return self.get(bucket, key, upload_id, own)
-        row = session.execute(select(multipart_uploads).where(multipart_uploads.c.upload_id == upload_id)).first()
+        row = connection.execute(select(multipart_uploads).where(multipart_uploads.c.upload_id == upload_id)).first()
         if row is None or row.bucket != bucket or row.key != key:
             raise no_such_upload(upload_id)
         return _upload(row)
@@ -49,8 +48,8 @@ class UploadIndex:
     def put_part(self, bucket: str, key: str, upload_id: str, part: PartInfo, blob: str) -> str | None:
         """Record ``part`` (replacing one of the same number); returns the replaced part's blob."""
 
-        def work(session: Session) -> str | None:
-            old = session.execute(
+        def work(connection: Connection) -> str | None:
+            old = connection.execute(
                 delete(multipart_parts)
                 .where(
                     and_(
@@ -60,8 +59,8 @@ class UploadIndex:
                 )
                 .returning(multipart_parts.c.blob)
             ).scalar()
-            self.get(bucket, key, upload_id, session)
-            session.execute(
+            self.get(bucket, key, upload_id, connection)
+            connection.execute(
                 insert(multipart_parts).values(
                     upload_id=upload_id,
                     part_number=part.part_number,
@@ -85,8 +84,8 @@ class UploadIndex:
         )
         if limit is not None:
             query = query.limit(limit)
-        with self.db.session() as session:
-            rows = session.execute(query).all()
+        with self.db.transaction() as connection:
+            rows = connection.execute(query).all()
         return [(_part(row), row.blob) for row in rows]
 
     def complete(
@@ -96,16 +95,16 @@ class UploadIndex:
         object's blob and every part blob, all to be removed. Raises ``NoSuchUpload`` when the
         upload was completed or aborted meanwhile."""
 
-        def work(session: Session) -> tuple[str | None, list[str]]:
-            parts = self._forget(session, upload.upload_id)
-            old = self.objects.replace_in(session, info, blob, condition)
+        def work(connection: Connection) -> tuple[str | None, list[str]]:
+            parts = self._forget(connection, upload.upload_id)
+            old = self.objects.replace_in(connection, info, blob, condition)
             return old, parts
 
         return self.objects.write(work, upload.bucket)
 
     def abort(self, upload_id: str) -> list[str]:
-        with self.db.session() as session:
-            return self._forget(session, upload_id)
+        with self.db.transaction() as connection:
+            return self._forget(connection, upload_id)
 
     def uploads(self, bucket: str, prefix: str) -> list[UploadInfo]:
         """The bucket's uploads under ``prefix``, by key then initiation (markers applied by caller)."""
@@ -115,20 +114,20 @@ class UploadIndex:
         if upper is not None:
             conditions.append(multipart_uploads.c.key < upper)
         order = (multipart_uploads.c.key, multipart_uploads.c.initiated, multipart_uploads.c.upload_id)
-        with self.db.session() as session:
-            self.objects.bucket(bucket, session)
-            rows = session.execute(select(multipart_uploads).where(and_(*conditions)).order_by(*order)).all()
+        with self.db.transaction() as connection:
+            self.objects.bucket(bucket, connection)
+            rows = connection.execute(select(multipart_uploads).where(and_(*conditions)).order_by(*order)).all()
         return [_upload(row) for row in rows]
 
-    def _forget(self, session: Session, upload_id: str) -> list[str]:
+    def _forget(self, connection: Connection, upload_id: str) -> list[str]:
         blobs = list(
-            session.execute(
+            connection.execute(
                 delete(multipart_parts)
                 .where(multipart_parts.c.upload_id == upload_id)
                 .returning(multipart_parts.c.blob)
             ).scalars()
         )
-        gone = session.execute(
+        gone = connection.execute(
             delete(multipart_uploads)
             .where(multipart_uploads.c.upload_id == upload_id)
             .returning(multipart_uploads.c.upload_id)

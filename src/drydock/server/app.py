@@ -55,6 +55,7 @@ def build_app(settings: Settings) -> App:
     )
     known = {credentials.access_key_id: KnownKey(credentials.secret_access_key, root)}
     objects = open_object_store(settings, db)
+    audit = AuditLog(db)
     deps = Dependencies(
         region=settings.region,
         account_id=settings.account_id,
@@ -62,6 +63,7 @@ def build_app(settings: Settings) -> App:
         resources=ResourceRepository(db),
         logs=LogStore(db),
         objects=objects,
+        audit=audit,
     )
     serializer = ShapeSerializer(strict=settings.strict_responses)
     json_services: dict[str, WireService] = {
@@ -85,6 +87,7 @@ def build_app(settings: Settings) -> App:
     async def close() -> None:
         ready["ready"] = False
         objects.close()
+        audit.close()
         db.dispose()
 
     gateway = Gateway(
@@ -92,7 +95,7 @@ def build_app(settings: Settings) -> App:
         scoped_services=scoped_services,
         internal=InternalRoutes(ready),
         authenticator=SigV4Authenticator(known.get, settings.clock_skew_seconds),
-        audit=AuditLog(db),
+        audit=audit,
         deps=deps,
         default_region=settings.region,
         on_startup=[mark_ready],

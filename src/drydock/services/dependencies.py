@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drydock.objects.port import ObjectStore
+from drydock.store.audit import AuditLog
 from drydock.store.database import Database
 from drydock.store.log_events import LogStore
 from drydock.store.resources import ResourceRepository
@@ -21,6 +22,8 @@ class Dependencies:
     logs: LogStore
     #: Buckets and objects (embedded blob store or an external S3 endpoint): training data, artifacts.
     objects: ObjectStore
+    #: The audit trail the gateway writes and CloudTrail LookupEvents reads.
+    audit: AuditLog
 
 
 def deps_of(ctx: RequestContext) -> Dependencies:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import queue
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, insert, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from drydock.store.database import Database
 from drydock.store.tables import audit_events
+
+log = logging.getLogger("drydock.audit")
+#: Most rows written in one transaction when calls arrive faster than single inserts commit.
+_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -28,15 +36,67 @@ class AuditRecord:
 
 
 class AuditLog:
-    """Implements the gateway's ``AuditSink`` port on the store. Thread-safe."""
+    """Implements the gateway's ``AuditSink`` port on the store. Thread-safe.
+
+    ``record`` only queues the event; one writer thread commits whatever has queued in a single
+    transaction. An insert-and-commit per call cost as much as the whole DescribeModel it recorded,
+    and like CloudTrail, whose delivery is asynchronous too, the trail may trail the response by a
+    moment: a crash loses at most the calls whose rows were queued but not yet committed. Readers
+    (``query``) wait for the queue to drain first, so they see every call answered before them.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     def record(self, event: object) -> None:
         fields = {name: getattr(event, name) for name in AuditRecord.__dataclass_fields__ if name != "id"}
-        with self.db.session() as session:
-            session.execute(insert(audit_events).values(**fields))
+        self._ensure_writer()
+        self._queue.put(fields)
+
+    def flush(self) -> None:
+        """Block until every event recorded so far is committed."""
+        if self._writer is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer; ``record`` after this restarts it."""
+        with self._start_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            self._queue.put(None)
+            writer.join()
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None:
+            with self._start_lock:
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
+                    self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [row for row in batch if row is not None]
+            try:
+                if rows:
+                    with self.db.transaction() as connection:
+                        connection.execute(insert(audit_events), rows)
+            except Exception:
+                log.exception("could not write %d audit events", len(rows))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if None in batch:
+                return
 
     def query(
         self,
@@ -50,6 +110,7 @@ class AuditLog:
         limit: int = 50,
     ) -> list[AuditRecord]:
         """Newest first; ``before_id`` continues a previous page."""
+        self.flush()
         conditions: list[ColumnElement[bool]] = []
         if start is not None:
             conditions.append(audit_events.c.time >= start)
@@ -66,5 +127,5 @@ class AuditLog:
         statement = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
         if conditions:
             statement = statement.where(and_(*conditions))
-        with self.db.session() as session:
-            return [AuditRecord(**row) for row in session.execute(statement).mappings()]
+        with self.db.transaction() as connection:
+            return [AuditRecord(**row) for row in connection.execute(statement).mappings()]

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from drydock.core.clock import utcnow
@@ -140,8 +139,8 @@ class LogStore:
             "tags": dict(tags or {}),
         }
         try:
-            with self.db.session() as session:
-                session.execute(insert(log_groups).values(**row))
+            with self.db.transaction() as connection:
+                connection.execute(insert(log_groups).values(**row))
         except IntegrityError:
             raise LogsResourceAlreadyExists("The specified log group already exists") from None
 
@@ -158,17 +157,17 @@ class LogStore:
         return groups[0]
 
     def delete_group(self, name: str) -> None:
-        with self.db.session() as session:
-            group_id = _group_id(session, name)
+        with self.db.transaction() as connection:
+            group_id = _group_id(connection, name)
             # Explicit rather than ON DELETE CASCADE, which SQLite honours only with its pragma on.
-            session.execute(delete(log_events).where(log_events.c.group_id == group_id))
-            session.execute(delete(log_streams).where(log_streams.c.group_id == group_id))
-            session.execute(delete(log_groups).where(log_groups.c.id == group_id))
+            connection.execute(delete(log_events).where(log_events.c.group_id == group_id))
+            connection.execute(delete(log_streams).where(log_streams.c.group_id == group_id))
+            connection.execute(delete(log_groups).where(log_groups.c.id == group_id))
 
     def set_retention(self, name: str, days: int | None) -> None:
-        with self.db.session() as session:
-            group_id = _group_id(session, name)
-            session.execute(update(log_groups).where(log_groups.c.id == group_id).values(retention_in_days=days))
+        with self.db.transaction() as connection:
+            group_id = _group_id(connection, name)
+            connection.execute(update(log_groups).where(log_groups.c.id == group_id).values(retention_in_days=days))
 
     def list_groups(
         self,
@@ -203,17 +202,17 @@ class LogStore:
             .order_by(log_groups.c.name)
             .limit(limit + 1)
         )
-        with self.db.session() as session:
-            rows = session.execute(statement).mappings().all()
+        with self.db.transaction() as connection:
+            rows = connection.execute(statement).mappings().all()
         return [_group(row) for row in rows[:limit]], len(rows) > limit
 
     # --- streams --------------------------------------------------------------------------------
 
     def create_stream(self, group: str, name: str) -> None:
         try:
-            with self.db.session() as session:
-                group_id = _group_id(session, group)
-                session.execute(
+            with self.db.transaction() as connection:
+                group_id = _group_id(connection, group)
+                connection.execute(
                     insert(log_streams).values(
                         group_id=group_id, name=name, creation_time=now_ms(), stored_bytes=0, sequence=0
                     )
@@ -230,10 +229,10 @@ class LogStore:
             self.create_stream(group, name)
 
     def get_stream(self, group: str, name: str) -> LogStream:
-        with self.db.session() as session:
-            group_id = _group_id(session, group)
+        with self.db.transaction() as connection:
+            group_id = _group_id(connection, group)
             row = (
-                session.execute(
+                connection.execute(
                     select(log_streams).where(and_(log_streams.c.group_id == group_id, log_streams.c.name == name))
                 )
                 .mappings()
@@ -244,10 +243,10 @@ class LogStore:
         return _stream(group, row)
 
     def delete_stream(self, group: str, name: str) -> None:
-        with self.db.session() as session:
-            _, stream_id = _stream_ids(session, group, name)
-            session.execute(delete(log_events).where(log_events.c.stream_id == stream_id))
-            session.execute(delete(log_streams).where(log_streams.c.id == stream_id))
+        with self.db.transaction() as connection:
+            _, stream_id = _stream_ids(connection, group, name)
+            connection.execute(delete(log_events).where(log_events.c.stream_id == stream_id))
+            connection.execute(delete(log_streams).where(log_streams.c.id == stream_id))
 
     def list_streams(
         self,
@@ -266,8 +265,8 @@ class LogStore:
         """
         # A stream without events sorts as if its last event were at time 0.
         last_event = func.coalesce(log_streams.c.last_event_timestamp, 0)
-        with self.db.session() as session:
-            group_id = _group_id(session, group)
+        with self.db.transaction() as connection:
+            group_id = _group_id(connection, group)
             conditions: list[ColumnElement[bool]] = [log_streams.c.group_id == group_id]
             if prefix is not None:
                 conditions.append(_starts_with(log_streams.c.name, prefix))
@@ -287,7 +286,7 @@ class LogStore:
                 .order_by(*[key.desc() if descending else key.asc() for key in keys])
                 .limit(limit + 1)
             )
-            rows = session.execute(statement).mappings().all()
+            rows = connection.execute(statement).mappings().all()
         return [_stream(group, row) for row in rows[:limit]], len(rows) > limit
 
     # --- events ---------------------------------------------------------------------------------
@@ -295,18 +294,18 @@ class LogStore:
     def put_events(self, group: str, stream: str, events: Sequence[InputEvent]) -> int:
         """Append ``events`` to the stream; returns the stream's new sequence number."""
         ingested = now_ms()
-        with self.db.session() as session:
-            group_id, stream_id = _stream_ids(session, group, stream)
+        with self.db.transaction() as connection:
+            group_id, stream_id = _stream_ids(connection, group, stream)
             if not events:
                 return int(
-                    session.execute(select(log_streams.c.sequence).where(log_streams.c.id == stream_id)).scalar_one()
+                    connection.execute(select(log_streams.c.sequence).where(log_streams.c.id == stream_id)).scalar_one()
                 )
             low = min(event.timestamp for event in events)
             high = max(event.timestamp for event in events)
             first, last = log_streams.c.first_event_timestamp, log_streams.c.last_event_timestamp
             # Updating the stream row first takes its row lock, so concurrent writers to one stream
             # insert one after the other and event ids grow in commit order (readers rely on that).
-            session.execute(
+            connection.execute(
                 update(log_streams)
                 .where(log_streams.c.id == stream_id)
                 .values(
@@ -317,7 +316,7 @@ class LogStore:
                     stored_bytes=log_streams.c.stored_bytes + sum(event_size(e.message) for e in events),
                 )
             )
-            session.execute(
+            connection.execute(
                 insert(log_events),
                 [
                     {
@@ -331,14 +330,14 @@ class LogStore:
                     for event in events
                 ],
             )
-            sequence = session.execute(select(log_streams.c.sequence).where(log_streams.c.id == stream_id))
+            sequence = connection.execute(select(log_streams.c.sequence).where(log_streams.c.id == stream_id))
             return int(sequence.scalar_one())
 
     def get_events(self, group: str, stream: str, window: EventRange) -> list[LogEvent]:
         """Events of one stream in ``window``, oldest first."""
-        with self.db.session() as session:
-            _, stream_id = _stream_ids(session, group, stream)
-            return _read(session, [log_events.c.stream_id == stream_id], window)
+        with self.db.transaction() as connection:
+            _, stream_id = _stream_ids(connection, group, stream)
+            return _read(connection, [log_events.c.stream_id == stream_id], window)
 
     def scan_group(
         self,
@@ -353,21 +352,21 @@ class LogStore:
 
         ``containing`` keeps only messages that contain every given text (case-sensitive).
         """
-        with self.db.session() as session:
-            group_id = _group_id(session, group)
+        with self.db.transaction() as connection:
+            group_id = _group_id(connection, group)
             conditions: list[ColumnElement[bool]] = [log_events.c.group_id == group_id]
             if stream_names is not None:
                 conditions.append(log_streams.c.name.in_(list(stream_names)))
             if stream_prefix is not None:
                 conditions.append(_starts_with(log_streams.c.name, stream_prefix))
             conditions.extend(self._contains(log_events.c.message, text) for text in containing)
-            return _read(session, conditions, window)
+            return _read(connection, conditions, window)
 
     # --- helpers --------------------------------------------------------------------------------
 
     def _group_exists(self, name: str) -> bool:
-        with self.db.session() as session:
-            return session.execute(select(log_groups.c.id).where(log_groups.c.name == name)).first() is not None
+        with self.db.transaction() as connection:
+            return connection.execute(select(log_groups.c.id).where(log_groups.c.name == name)).first() is not None
 
     def _stream_exists(self, group: str, name: str) -> bool:
         try:
@@ -390,7 +389,7 @@ def stream_sort_key(stream: LogStream, order: StreamOrder) -> tuple[int, str]:
     return value, stream.name
 
 
-def _read(session: Session, conditions: list[ColumnElement[bool]], window: EventRange) -> list[LogEvent]:
+def _read(connection: Connection, conditions: list[ColumnElement[bool]], window: EventRange) -> list[LogEvent]:
     stamp, event_id = log_events.c.timestamp, log_events.c.id
     where = list(conditions)
     if window.start is not None:
@@ -415,7 +414,7 @@ def _read(session: Session, conditions: list[ColumnElement[bool]], window: Event
     )
     found: list[LogEvent] = []
     size = 0
-    for row in session.execute(statement):
+    for row in connection.execute(statement):
         size += event_size(row[3])
         if found and size > window.max_bytes:
             break
@@ -430,16 +429,16 @@ def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
     return func.substr(column, 1, len(prefix)) == prefix
 
 
-def _group_id(session: Session, name: str) -> int:
-    found = session.execute(select(log_groups.c.id).where(log_groups.c.name == name)).scalar()
+def _group_id(connection: Connection, name: str) -> int:
+    found = connection.execute(select(log_groups.c.id).where(log_groups.c.name == name)).scalar()
     if found is None:
         raise LogsResourceNotFound(GROUP_NOT_FOUND)
     return int(found)
 
 
-def _stream_ids(session: Session, group: str, name: str) -> tuple[int, int]:
-    group_id = _group_id(session, group)
-    found = session.execute(
+def _stream_ids(connection: Connection, group: str, name: str) -> tuple[int, int]:
+    group_id = _group_id(connection, group)
+    found = connection.execute(
         select(log_streams.c.id).where(and_(log_streams.c.group_id == group_id, log_streams.c.name == name))
     ).scalar()
     if found is None:

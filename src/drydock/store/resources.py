@@ -58,10 +58,10 @@ class ResourceRepository:
     def create(self, resource: Resource, tag_values: dict[str, str] | None = None) -> None:
         """Insert ``resource`` and its tags atomically. Raises :class:`AlreadyExists`."""
         try:
-            with self.db.session() as session:
-                session.execute(insert(resources).values(**_row(resource)))
+            with self.db.transaction() as connection:
+                connection.execute(insert(resources).values(**_row(resource)))
                 if tag_values:
-                    session.execute(
+                    connection.execute(
                         insert(tags),
                         [{"arn": resource.arn, "key": k, "value": v} for k, v in tag_values.items()],
                     )
@@ -69,18 +69,18 @@ class ResourceRepository:
             raise AlreadyExists(resource.arn) from None
 
     def get(self, arn: str) -> Resource | None:
-        with self.db.session() as session:
-            row = session.execute(select(resources).where(resources.c.arn == arn)).mappings().first()
+        with self.db.transaction() as connection:
+            row = connection.execute(select(resources).where(resources.c.arn == arn)).mappings().first()
         return None if row is None else _resource(row)
 
     def exists(self, arn: str) -> bool:
-        with self.db.session() as session:
-            return session.execute(select(resources.c.id).where(resources.c.arn == arn)).first() is not None
+        with self.db.transaction() as connection:
+            return connection.execute(select(resources.c.id).where(resources.c.arn == arn)).first() is not None
 
     def save(self, resource: Resource) -> None:
         """Overwrite status, times and document of an existing resource."""
-        with self.db.session() as session:
-            session.execute(
+        with self.db.transaction() as connection:
+            connection.execute(
                 update(resources)
                 .where(resources.c.arn == resource.arn)
                 .values(
@@ -92,9 +92,11 @@ class ResourceRepository:
 
     def delete(self, arn: str) -> bool:
         """Delete the resource and its tags; ``False`` when it did not exist."""
-        with self.db.session() as session:
-            deleted = cast(CursorResult[Any], session.execute(delete(resources).where(resources.c.arn == arn))).rowcount
-            session.execute(delete(tags).where(tags.c.arn == arn))
+        with self.db.transaction() as connection:
+            deleted = cast(
+                CursorResult[Any], connection.execute(delete(resources).where(resources.c.arn == arn))
+            ).rowcount
+            connection.execute(delete(tags).where(tags.c.arn == arn))
         return bool(deleted)
 
     def list(self, kind: str, query: ListQuery) -> Page:
@@ -114,8 +116,8 @@ class ResourceRepository:
             )
         )
         statement = select(resources).where(and_(*conditions)).order_by(*order).limit(query.max_results + 1)
-        with self.db.session() as session:
-            rows = [_resource(r) for r in session.execute(statement).mappings()]
+        with self.db.transaction() as connection:
+            rows = [_resource(r) for r in connection.execute(statement).mappings()]
         items, more = rows[: query.max_results], len(rows) > query.max_results
         next_token = None
         if more and items:
@@ -127,18 +129,18 @@ class ResourceRepository:
     # --- tags -----------------------------------------------------------------------------------
 
     def tags(self, arn: str) -> dict[str, str]:
-        with self.db.session() as session:
-            rows = session.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn).order_by(tags.c.key))
+        with self.db.transaction() as connection:
+            rows = connection.execute(select(tags.c.key, tags.c.value).where(tags.c.arn == arn).order_by(tags.c.key))
             return {key: value for key, value in rows}
 
     def add_tags(self, arn: str, values: dict[str, str]) -> None:
         """Add or overwrite tags; raises ``ResourceLimitExceeded`` past 50 per resource."""
-        with self.db.session() as session:
+        with self.db.transaction() as connection:
             # Lock the resource row before reading its tags: concurrent AddTags calls then run one after
             # the other (a row lock on PostgreSQL, the write lock on SQLite), so none can overshoot the
             # limit or insert the same new key twice.
-            session.execute(update(resources).where(resources.c.arn == arn).values(arn=resources.c.arn))
-            existing = {key for (key,) in session.execute(select(tags.c.key).where(tags.c.arn == arn))}
+            connection.execute(update(resources).where(resources.c.arn == arn).values(arn=resources.c.arn))
+            existing = {key for (key,) in connection.execute(select(tags.c.key).where(tags.c.arn == arn))}
             if len(existing | set(values)) > MAX_TAGS:
                 raise ResourceLimitExceeded(
                     f"A resource can have at most {MAX_TAGS} tags; this call would leave "
@@ -146,17 +148,19 @@ class ResourceRepository:
                 )
             for key, value in values.items():
                 if key in existing:
-                    session.execute(update(tags).where(and_(tags.c.arn == arn, tags.c.key == key)).values(value=value))
+                    connection.execute(
+                        update(tags).where(and_(tags.c.arn == arn, tags.c.key == key)).values(value=value)
+                    )
                 else:
-                    session.execute(insert(tags).values(arn=arn, key=key, value=value))
+                    connection.execute(insert(tags).values(arn=arn, key=key, value=value))
 
     def delete_tags(self, arn: str, keys: Sequence[str]) -> None:
-        with self.db.session() as session:
-            session.execute(delete(tags).where(and_(tags.c.arn == arn, tags.c.key.in_(keys))))
+        with self.db.transaction() as connection:
+            connection.execute(delete(tags).where(and_(tags.c.arn == arn, tags.c.key.in_(keys))))
 
     def count(self, kind: str) -> int:
-        with self.db.session() as session:
-            return int(session.execute(select(func.count()).where(resources.c.kind == kind)).scalar_one())
+        with self.db.transaction() as connection:
+            return int(connection.execute(select(func.count()).where(resources.c.kind == kind)).scalar_one())
 
 
 def _filters(query: ListQuery) -> list[ColumnElement[bool]]:

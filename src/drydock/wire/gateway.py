@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from anyio import to_thread
-
 from drydock.errors import (
     DrydockError,
     InternalFailure,
@@ -191,7 +189,7 @@ class Gateway:
             error_code=error,
         )
         try:
-            await to_thread.run_sync(self.audit.record, event)
+            self.audit.record(event)
         except Exception:
             log.exception("request_id=%s audit record failed", ctx.request_id)
 

@@ -52,6 +52,7 @@ class AuditEvent:
 
 class AuditSink(Protocol):
     def record(self, event: AuditEvent) -> None:
-        """Persist one API call. Called on a worker thread after the response is computed; must be
-        thread-safe. A failure here is logged by the gateway, never shown to the client."""
+        """Persist one API call. Called on the event loop after the response is computed, so it must
+        not block (queue the write); must be thread-safe. A failure here is logged by the gateway,
+        never shown to the client."""
         ...

@@ -18,6 +18,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote_to_bytes
 
 from drydock.errors import (
@@ -102,7 +103,7 @@ class SigV4Authenticator:
 
     def _check_time(self, signed: _Signed) -> None:
         try:
-            when = dt.datetime.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+            when = _basic_iso(signed.amz_date)
         except ValueError:
             raise InvalidSignature(f"X-Amz-Date {signed.amz_date!r} is not in the form YYYYMMDDTHHMMSSZ") from None
         if not signed.amz_date.startswith(signed.date):
@@ -266,7 +267,21 @@ def canonical_query(query_string: str, *, drop_signature: bool) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
+_BASIC_ISO = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+
+
+def _basic_iso(text: str) -> dt.datetime:
+    """``YYYYMMDDTHHMMSSZ`` → aware datetime; ``ValueError`` otherwise (strptime is 10x slower)."""
+    match = _BASIC_ISO.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=256)
 def derive_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The signing key; it changes once a day per region and service, so it is cached."""
     key = _hmac(f"AWS4{secret}".encode(), date)
     for part in (region, service, "aws4_request"):
         key = _hmac(key, part)

@@ -10,7 +10,7 @@ from drydock.errors import ClientError, ValidationError
 from drydock.services.cloudtrail.api import api
 from drydock.services.cloudtrail.trail_event import event_source, read_only, resource_type, trail_event, username
 from drydock.services.dependencies import deps_of
-from drydock.store.audit import AuditLog, AuditRecord
+from drydock.store.audit import AuditRecord
 from drydock.wire.context import RequestContext
 
 __all__ = ["api", "lookup_events"]
@@ -54,7 +54,7 @@ def lookup_events(ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any
     filters, predicate = _lookup(attributes[0] if attributes else None)
     stamp = fingerprint("LookupEvents", attributes, start, end)
     before_id = _token_after(request["NextToken"], stamp) if request.get("NextToken") else None
-    audit = AuditLog(deps.db)
+    audit = deps.audit
     batch_size = max_results + 1 if predicate is None else SCAN_BATCH
     found: list[AuditRecord] = []
     scanned = 0
