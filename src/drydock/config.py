@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     #: Fail a response that the service model does not allow (the test suite turns this on).
     strict_responses: bool = False
 
+    def venv_cache(self) -> Path:
+        """Where script-mode jobs keep the virtual environments their requirements.txt builds."""
+        return self.home / "venvs"
+
     def resolved_db_url(self) -> str:
         return self.db or f"sqlite:///{self.home / 'drydock.db'}"
 

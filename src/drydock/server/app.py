@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass
 
 from drydock.config import Settings
+from drydock.engine.training.reconciler import TrainingReconciler
 from drydock.objects.backends import open_object_store
 from drydock.server.credentials import Credentials, root_credentials
+from drydock.server.engine_wiring import training_runner_factory
 from drydock.server.internal import InternalRoutes
 from drydock.services.cloudtrail.handlers import api as cloudtrail_api
 from drydock.services.dependencies import Dependencies
@@ -56,14 +58,18 @@ def build_app(settings: Settings) -> App:
     known = {credentials.access_key_id: KnownKey(credentials.secret_access_key, root)}
     objects = open_object_store(settings, db)
     audit = AuditLog(db)
+    logs = LogStore(db)
+    resources = ResourceRepository(db)
+    training = TrainingReconciler(resources, training_runner_factory(settings, credentials, objects, logs))
     deps = Dependencies(
         region=settings.region,
         account_id=settings.account_id,
         db=db,
-        resources=ResourceRepository(db),
-        logs=LogStore(db),
+        resources=resources,
+        logs=logs,
         objects=objects,
         audit=audit,
+        training=training,
     )
     serializer = ShapeSerializer(strict=settings.strict_responses)
     json_services: dict[str, WireService] = {
@@ -82,10 +88,12 @@ def build_app(settings: Settings) -> App:
     ready = {"ready": False}
 
     async def mark_ready() -> None:
+        training.start()
         ready["ready"] = True
 
     async def close() -> None:
         ready["ready"] = False
+        training.close()
         objects.close()
         audit.close()
         db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drydock.engine.training.reconciler import TrainingReconciler
 from drydock.objects.port import ObjectStore
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
@@ -24,6 +25,8 @@ class Dependencies:
     objects: ObjectStore
     #: The audit trail the gateway writes and CloudTrail LookupEvents reads.
     audit: AuditLog
+    #: Starts and drives training jobs; handlers wake it after CreateTrainingJob.
+    training: TrainingReconciler
 
 
 def deps_of(ctx: RequestContext) -> Dependencies:

@@ -8,7 +8,7 @@ rules: ``services/sagemaker/<kind>/service.py`` does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -89,6 +89,40 @@ class ResourceRepository:
                     document=resource.document,
                 )
             )
+
+    def modify(self, arn: str, change: Callable[[Resource], Resource | None]) -> Resource | None:
+        """Read-modify-write one resource atomically.
+
+        ``change`` gets the current resource and returns the new one (or ``None`` to leave it as it
+        is); the row is locked first, so concurrent writers (a StopTrainingJob call and the job's
+        own runner) never lose each other's update. Returns the stored result, ``None`` if missing.
+        """
+        with self.db.transaction() as connection:
+            # A no-op UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before reading.
+            connection.execute(update(resources).where(resources.c.arn == arn).values(arn=resources.c.arn))
+            row = connection.execute(select(resources).where(resources.c.arn == arn)).mappings().first()
+            if row is None:
+                return None
+            current = _resource(row)
+            changed = change(current)
+            if changed is None:
+                return current
+            connection.execute(
+                update(resources)
+                .where(resources.c.arn == arn)
+                .values(
+                    status=changed.status,
+                    last_modified_time=changed.last_modified_time,
+                    document=changed.document,
+                )
+            )
+            return changed
+
+    def in_status(self, kind: str, statuses: Sequence[str]) -> list[Resource]:
+        """Every ``kind`` resource whose status is one of ``statuses`` (reconcilers' work list)."""
+        statement = select(resources).where(and_(resources.c.kind == kind, resources.c.status.in_(statuses)))
+        with self.db.transaction() as connection:
+            return [_resource(row) for row in connection.execute(statement).mappings()]
 
     def delete(self, arn: str) -> bool:
         """Delete the resource and its tags; ``False`` when it did not exist."""

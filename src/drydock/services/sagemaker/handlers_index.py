@@ -4,5 +4,6 @@ from drydock.services.sagemaker import tags as _tags
 from drydock.services.sagemaker.api import api
 from drydock.services.sagemaker.endpoint_configs import handlers as _endpoint_configs
 from drydock.services.sagemaker.models import handlers as _models
+from drydock.services.sagemaker.training_jobs import handlers as _training_jobs
 
-__all__ = ["_endpoint_configs", "_models", "_tags", "api"]
+__all__ = ["_endpoint_configs", "_models", "_tags", "_training_jobs", "api"]

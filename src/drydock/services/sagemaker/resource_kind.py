@@ -27,11 +27,15 @@ class ResourceKind:
     noun: str
     #: Jobs answer ``ResourceNotFound``; models, configs and endpoints ``ValidationException``.
     missing_is_resource_not_found: bool = False
+    #: AWS's exact message for a missing resource when it is not "Could not find <noun> "<arn>"."
+    missing_message: str | None = None
 
     def arn(self, deps: Dependencies, name: str) -> str:
         return sagemaker_arn(deps.region, deps.account_id, self.arn_type, name)
 
     def not_found(self, arn: str) -> Exception:
+        if self.missing_message is not None:
+            return ValidationError(self.missing_message)
         if self.missing_is_resource_not_found:
             return ResourceNotFound(f"Requested resource not found: {self.noun} {arn!r} does not exist.")
         return ValidationError(f'Could not find {self.noun} "{arn}".')

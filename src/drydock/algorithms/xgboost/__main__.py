@@ -1,0 +1,47 @@
+"""``python -m drydock.algorithms.xgboost train``: the algorithm image's entry point.
+
+SageMaker runs algorithm images as ``<image> train``. A user's mistake (bad hyperparameter, missing
+or unreadable channel) is written to ``/opt/ml/output/failure`` as ``ClientError: <message>`` and
+anything else as ``AlgorithmError: <message>``, the prefixes SageMaker's built-in algorithms put in
+FailureReason; either way the exit status is non-zero, which fails the job.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from drydock.algorithms.xgboost.environment import Environment
+from drydock.algorithms.xgboost.hyperparameters import validate_hyperparameters
+from drydock.errors import ValidationError
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] != ["train"]:
+        print("usage: python -m drydock.algorithms.xgboost train", file=sys.stderr)
+        return 2
+    env = Environment.from_os()
+    try:
+        # Validated before xgboost is even imported: a bad job fails in milliseconds.
+        validate_hyperparameters(env.hyperparameters, env.num_cpus)
+        from drydock.algorithms.xgboost.training import configure_logging, train
+
+        configure_logging()
+        train(env)
+    except ValidationError as error:
+        return _fail(env, f"ClientError: {error.message}")
+    except Exception as error:  # the job must fail with a reason, whatever broke
+        traceback.print_exc()
+        return _fail(env, f"AlgorithmError: {type(error).__name__}: {error}")
+    return 0
+
+
+def _fail(env: Environment, reason: str) -> int:
+    print(reason, file=sys.stderr, flush=True)
+    env.tree.output.mkdir(parents=True, exist_ok=True)
+    env.tree.failure.write_text(reason)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,131 @@
+"""One run of the XGBoost algorithm inside a training container tree.
+
+Follows SageMaker's XGBoost container in algorithm mode: validate hyperparameters, read the
+``train`` (required) and ``validation`` (optional) channels, resume from the newest checkpoint,
+train with a log line per round and early stopping on the validation set, then write
+``<model dir>/xgboost-model``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import xgboost as xgb
+
+from drydock.algorithms.xgboost.channel_data import content_type_of, load_dmatrix
+from drydock.algorithms.xgboost.checkpoints import CheckpointCallback, latest_checkpoint, write_booster
+from drydock.algorithms.xgboost.environment import Environment
+from drydock.algorithms.xgboost.hyperparameters import XGBoostHyperparameters, validate_hyperparameters
+from drydock.errors import ValidationError
+
+EvalsLog = xgb.callback.TrainingCallback.EvalsLog
+log = logging.getLogger("drydock.algorithms.xgboost")
+
+MODEL_NAME = "xgboost-model"
+
+
+class ChannelError(ValidationError):
+    """A channel is missing or empty; SageMaker reports these as the user's error."""
+
+
+class RoundLog(xgb.callback.TrainingCallback):
+    """Prints ``[<round>]\\ttrain-<metric>:<value>\\tvalidation-<metric>:<value>`` per round.
+
+    The container's format, with rounds counted over the whole job (a resumed job goes on at the
+    checkpoint's round) and values with five decimals; flushed so the log stream and the metric
+    regexes see each round as it ends.
+    """
+
+    def __init__(self, start_round: int) -> None:
+        super().__init__()
+        self.start_round = start_round
+
+    def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: EvalsLog) -> bool:
+        fields = [f"{data}-{name}:{_last(v):.5f}" for data, scores in evals_log.items() for name, v in scores.items()]
+        print("\t".join([f"[{self.start_round + epoch}]", *fields]), flush=True)
+        return False
+
+
+def train(env: Environment) -> xgb.Booster:
+    """Run the algorithm; raises ``ValidationError`` subclasses for the user's mistakes."""
+    hps = validate_hyperparameters(env.hyperparameters, env.num_cpus)
+    if "train" not in env.input_data_config:
+        raise ChannelError("Channel train is required by the XGBoost algorithm; add it to InputDataConfig")
+    dtrain = _channel(env, "train", hps)
+    if dtrain is None:
+        raise ChannelError(f"No data in training channel path {env.channel_dir('train')}")
+    dvalid = _channel(env, "validation", hps) if "validation" in env.input_data_config else None
+    if "validation" in env.input_data_config and dvalid is None:
+        raise ChannelError(f"No data in validation channel path {env.channel_dir('validation')}")
+    log.info("Train matrix has %d rows and %d columns", dtrain.num_row(), dtrain.num_col())
+    if dvalid is not None:
+        log.info("Validation matrix has %d rows", dvalid.num_row())
+
+    resumed, start_round = latest_checkpoint(env.checkpoint_dir)
+    if resumed is not None:
+        log.info("Resuming from checkpoint in %s at round %d", env.checkpoint_dir, start_round)
+    callbacks: list[xgb.callback.TrainingCallback] = [
+        RoundLog(start_round),
+        CheckpointCallback(env.checkpoint_dir, start_round),
+    ]
+    if hps.early_stopping_rounds:
+        callbacks.append(_early_stopping(hps, has_validation=dvalid is not None))
+    evals = [(dtrain, "train")] + ([(dvalid, "validation")] if dvalid is not None else [])
+    booster = xgb.train(
+        hps.params,
+        dtrain,
+        num_boost_round=max(hps.num_round - start_round, 0),
+        evals=evals,
+        callbacks=callbacks,
+        xgb_model=resumed,
+        verbose_eval=False,
+    )
+    env.model_dir.mkdir(parents=True, exist_ok=True)
+    write_booster(booster, env.model_dir / MODEL_NAME)
+    log.info("Stored trained model at %s", env.model_dir / MODEL_NAME)
+    return booster
+
+
+def _early_stopping(hps: XGBoostHyperparameters, *, has_validation: bool) -> xgb.callback.EarlyStopping:
+    # As the container: watch the last eval_metric on the validation set (xgboost's default metric
+    # and last data set otherwise); the saved model keeps every round, best_iteration is recorded.
+    assert hps.early_stopping_rounds is not None
+    return xgb.callback.EarlyStopping(
+        rounds=hps.early_stopping_rounds,
+        metric_name=hps.eval_metrics[-1] if hps.eval_metrics else None,
+        data_name="validation" if has_validation else None,
+        save_best=False,
+    )
+
+
+def _channel(env: Environment, name: str, hps: XGBoostHyperparameters) -> xgb.DMatrix | None:
+    config = env.input_data_config.get(name, {})
+    content_type = content_type_of(config.get("ContentType"))
+    weights = hps.csv_weights and name == "train"
+    if config.get("TrainingInputMode") == "Pipe":
+        # Pipe mode: one pass over the FIFO ``<channel>_0`` into a private directory, then the
+        # same readers as File mode (xgboost needs the whole matrix in memory anyway).
+        with tempfile.TemporaryDirectory(prefix=f"{name}-pipe-") as staging:
+            with env.tree.pipe(name, 0).open("rb") as fifo, open(Path(staging) / "part", "wb") as out:
+                shutil.copyfileobj(fifo, out)
+            return load_dmatrix(Path(staging), content_type, csv_weights=weights)
+    return load_dmatrix(env.channel_dir(name), content_type, csv_weights=weights)
+
+
+def _last(values: list[float] | list[tuple[float, float]]) -> float:
+    value = values[-1]
+    return value[0] if isinstance(value, tuple) else value
+
+
+def configure_logging() -> None:
+    """Log lines like the container's ``[2024-01-01:00:00:00:INFO:root] ...`` on stderr."""
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="[%(asctime)s:%(levelname)s:%(name)s] %(message)s",
+        datefmt="%Y-%m-%d:%H:%M:%S",
+    )

@@ -1,0 +1,67 @@
+"""The default launcher: each instance is a local process in its own session (process group).
+
+Output is read line by line on a thread and handed to ``on_line`` (the job's CloudWatch stream and
+metric parser). Stopping signals the whole process group, so a script's children go too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from drydock.engine.launchers.port import InstanceLaunch, RunningInstance
+
+
+class ProcessInstance:
+    def __init__(self, launch: InstanceLaunch) -> None:
+        self.launch = launch
+        self.process = subprocess.Popen(
+            launch.command,
+            cwd=launch.workdir,
+            env=launch.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._drained = threading.Event()
+        self._reader = threading.Thread(target=self._pump, name=f"log-{launch.job_name}-{launch.host}", daemon=True)
+        self._reader.start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            for raw in self.process.stdout:
+                self.launch.on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        finally:
+            self._drained.set()
+
+    def exit_code(self) -> int | None:
+        code = self.process.poll()
+        if code is None or not self._drained.is_set():
+            return None
+        return code
+
+    def stop(self, grace_seconds: float) -> None:
+        if self.process.poll() is None:
+            self._signal(signal.SIGTERM)
+            deadline = time.monotonic() + grace_seconds
+            while self.process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self.process.poll() is None:
+                self._signal(signal.SIGKILL)
+            self.process.wait()
+        self._drained.wait(timeout=5)
+
+    def _signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
+
+class ProcessLauncher:
+    def start(self, launch: InstanceLaunch) -> RunningInstance:
+        return ProcessInstance(launch)

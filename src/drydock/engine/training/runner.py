@@ -1,0 +1,202 @@
+"""Runs one training job from Starting to Completed, Failed or Stopped, on a thread of its own.
+
+The runner is the only writer of its job's status while it runs; StopTrainingJob only flips the
+status to Stopping in the store, which the runner notices within a poll interval. Every status
+change goes through :func:`~drydock.engine.training.status.check_transition` and is appended to
+``SecondaryStatusTransitions`` with SageMaker's status messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from drydock.engine.contract import (
+    ChannelConfig,
+    InstanceTree,
+    ResourceConfig,
+    failure_reason,
+    host_name,
+    training_environment,
+    write_config,
+)
+from drydock.engine.job_logs import TRAINING_LOG_GROUP, JobLogWriter
+from drydock.engine.launchers.port import InstanceLaunch, Launcher, RunningInstance
+from drydock.engine.metrics import MetricDefinition, MetricSeries
+from drydock.engine.training.commands import ResolvedCommand, UnknownImage, resolve_command
+from drydock.engine.training.job_record import JobRecord
+from drydock.engine.training.status import Secondary
+from drydock.engine.training.workspace import Workspace
+
+log = logging.getLogger("drydock.engine.training")
+
+POLL_SECONDS = 0.2
+#: SageMaker gives a container 120 s after SIGTERM; locally a shorter grace keeps Stop snappy.
+STOP_GRACE_SECONDS = 10.0
+
+
+class JobStopped(Exception):
+    """The job was asked to stop (or ran out of time) while it was being prepared."""
+
+    def __init__(self, secondary: Secondary) -> None:
+        super().__init__(secondary.value)
+        self.secondary = secondary
+
+
+@dataclass
+class TrainingRunner:
+    record: JobRecord
+    workspace: Workspace
+    launcher: Launcher
+    region: str
+    num_cpus: int
+    on_exit: Callable[[str], None]
+
+    def run(self) -> None:
+        name = self.record.name
+        try:
+            self._run()
+        except JobStopped as stopped:
+            self.record.finish(stopped.secondary)
+        except UnknownImage as exc:
+            self.record.fail(str(exc))
+        except Exception as exc:  # any engine fault fails the job with a reason, never hangs it
+            log.exception("job=%s failed in the engine", name)
+            self.record.fail(f"InternalServerError: {type(exc).__name__}: {exc}")
+        finally:
+            self.on_exit(name)
+
+    def _run(self) -> None:
+        spec = self.record.document()
+        count = int(spec["ResourceConfig"]["InstanceCount"])
+        hosts = [host_name(i) for i in range(count)]
+        trees = [self.workspace.fresh_tree(host) for host in hosts]
+        self.record.advance(Secondary.DOWNLOADING, "Downloading input data")
+        channels = [_channel(c) for c in spec.get("InputDataConfig", [])]
+        for index, tree in enumerate(trees):
+            self._check_stop()
+            self.workspace.stage_inputs(spec, tree, index, count)
+        command = resolve_command(spec)
+        code_env = self.workspace.stage_code(spec)
+        self.record.advance(Secondary.TRAINING, "Training image download completed. Training in progress.")
+        series = MetricSeries([MetricDefinition(m["Name"], m["Regex"]) for m in command.metric_definitions])
+        epoch = int(time.time())
+        writers = [
+            JobLogWriter(self.workspace.logs, TRAINING_LOG_GROUP, f"{spec['TrainingJobName']}/{host}-{epoch}")
+            for host in hosts
+        ]
+        running: list[RunningInstance] = []
+        for index, (host, tree) in enumerate(zip(hosts, trees, strict=True)):
+            resource = ResourceConfig(host, hosts, spec["ResourceConfig"]["InstanceType"])
+            write_config(tree, spec.get("HyperParameters", {}), resource, channels, spec.get("CheckpointConfig"))
+            env = self._environment(spec, tree, resource, channels, command) | code_env
+            running.append(
+                self.launcher.start(
+                    InstanceLaunch(
+                        job_name=self.record.name,
+                        host=host,
+                        command=command.argv,
+                        env=env,
+                        workdir=tree.root,
+                        tree_root=tree.root,
+                        on_line=_observer(writers[index], series),
+                    )
+                )
+            )
+        try:
+            codes = self._watch(running, writers, series)
+        finally:
+            input_error = self.workspace.release_inputs()
+            for tree in trees:
+                self.workspace.sync_checkpoints(spec, tree)
+        for writer in writers:
+            writer.flush()
+        self.record.set_metrics(series.final())
+        failed = [(i, code) for i, code in enumerate(codes) if code != 0]
+        if failed:
+            index, code = failed[0]
+            reason = failure_reason(trees[index]) or _exit_reason(code, writers[index].last_lines())
+            self.record.fail(f"AlgorithmError: {reason}")
+            return
+        if input_error is not None:
+            self.record.fail(f"ClientError: reading the input data failed: {input_error}")
+            return
+        self.record.advance(Secondary.UPLOADING, "Uploading generated training model")
+        artifacts = self.workspace.upload_outputs(spec, trees[0])
+        self.record.complete(artifacts)
+        self.workspace.cleanup()
+
+    def _watch(self, running: list[RunningInstance], writers: list[JobLogWriter], series: MetricSeries) -> list[int]:
+        stop_as: Secondary | None = None
+        while True:
+            codes = [instance.exit_code() for instance in running]
+            for writer in writers:
+                writer.flush()
+            self.record.set_metrics(series.final())
+            if all(code is not None for code in codes):
+                if stop_as is not None:
+                    raise JobStopped(stop_as)
+                return [int(code) for code in codes if code is not None]
+            stop_as = stop_as or self.record.stop_reason()
+            if stop_as is not None:
+                for instance in running:
+                    instance.stop(STOP_GRACE_SECONDS)
+                continue
+            time.sleep(POLL_SECONDS)
+
+    def _check_stop(self) -> None:
+        reason = self.record.stop_reason()
+        if reason is not None:
+            raise JobStopped(reason)
+
+    def _environment(
+        self,
+        spec: dict[str, Any],
+        tree: InstanceTree,
+        resource: ResourceConfig,
+        channels: list[ChannelConfig],
+        command: ResolvedCommand,
+    ) -> dict[str, str]:
+        env = self.workspace.base_environment()
+        env.update(
+            training_environment(
+                tree,
+                job_name=spec["TrainingJobName"],
+                region=self.region,
+                hyperparameters=spec.get("HyperParameters", {}),
+                resource=resource,
+                channels=channels,
+                num_cpus=self.num_cpus,
+            )
+        )
+        env.update(command.env)
+        env.update(spec.get("Environment", {}))
+        return env
+
+
+def _channel(config: dict[str, Any]) -> ChannelConfig:
+    source = config.get("DataSource", {}).get("S3DataSource", {})
+    return ChannelConfig(
+        name=config["ChannelName"],
+        content_type=config.get("ContentType"),
+        input_mode=config.get("InputMode", "File"),
+        distribution=source.get("S3DataDistributionType", "FullyReplicated"),
+        record_wrapper=config.get("RecordWrapperType", "None"),
+        compression=config.get("CompressionType", "None"),
+    )
+
+
+def _observer(writer: JobLogWriter, series: MetricSeries) -> Callable[[str], None]:
+    def observe(line: str) -> None:
+        writer.line(line)
+        series.observe(line, time.time())
+
+    return observe
+
+
+def _exit_reason(code: int, tail: list[str]) -> str:
+    lines = "\n".join(tail[-5:])
+    return f"the training program exited with code {code}. Last output:\n{lines}"[:1024]
