@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     #: Largest allowed difference between a request's signing time and the server clock (AWS: 5 min).
     clock_skew_seconds: int = 300
     log_level: str = "info"
+    #: Injected spot interruptions, e.g. ``count=2,after=3,wait=1`` (see drydock.engine.training.spot).
+    spot_interruptions: str = ""
     #: Fail a response that the service model does not allow (the test suite turns this on).
     strict_responses: bool = False
 

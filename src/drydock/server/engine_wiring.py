@@ -10,6 +10,7 @@ from drydock.engine.launchers.process import ProcessLauncher
 from drydock.engine.training.job_record import JobRecord
 from drydock.engine.training.reconciler import RunnerFactory
 from drydock.engine.training.runner import TrainingRunner
+from drydock.engine.training.spot import SpotPolicy
 from drydock.engine.training.workspace import Workspace
 from drydock.objects.port import ObjectStore
 from drydock.server.credentials import Credentials
@@ -32,9 +33,10 @@ def training_runner_factory(
         "DRYDOCK_VENV_CACHE": str(settings.venv_cache()),
     }
     cpus = os.cpu_count() or 1
+    spot = SpotPolicy.parse(settings.spot_interruptions)
 
     def make(record: JobRecord, on_exit: Callable[[str], None]) -> TrainingRunner:
         workspace = Workspace(settings.home / "jobs" / record.name, objects, logs, job_env)
-        return TrainingRunner(record, workspace, launcher, settings.region, cpus, on_exit)
+        return TrainingRunner(record, workspace, launcher, settings.region, cpus, on_exit, spot)
 
     return make

@@ -33,6 +33,8 @@ class JobRecord:
         self.repository = repository
         self.arn = arn
         self.name = name
+        #: Seconds the instances actually ran (spot jobs bill these, not the time spent interrupted).
+        self.billable_seconds = 0.0
 
     def document(self) -> dict[str, Any]:
         resource = self.repository.get(self.arn)
@@ -52,7 +54,7 @@ class JobRecord:
         def change(doc: dict[str, Any]) -> None:
             doc["FailureReason"] = reason[:1024]
             transition(doc, Secondary.FAILED)
-            _end(doc)
+            _end(doc, self.billable_seconds)
 
         self._change(change)
 
@@ -61,7 +63,7 @@ class JobRecord:
 
         def change(doc: dict[str, Any]) -> None:
             transition(doc, secondary)
-            _end(doc)
+            _end(doc, self.billable_seconds)
 
         self._change(change)
 
@@ -71,7 +73,7 @@ class JobRecord:
             stopping = doc["TrainingJobStatus"] == JobStatus.STOPPING
             # Stopped while uploading: SageMaker keeps the artifacts and reports Stopped.
             transition(doc, Secondary.STOPPED if stopping else Secondary.COMPLETED)
-            _end(doc)
+            _end(doc, self.billable_seconds)
 
         self._change(change)
 
@@ -89,6 +91,10 @@ class JobRecord:
         doc = self.document()
         if doc["TrainingJobStatus"] == JobStatus.STOPPING:
             return Secondary.STOPPED
+        wait = doc.get("StoppingCondition", {}).get("MaxWaitTimeInSeconds")
+        created = doc["SecondaryStatusTransitions"][0]["StartTime"]
+        if doc.get("EnableManagedSpotTraining") and wait and time.time() - created > wait:
+            return Secondary.MAX_WAIT_TIME_EXCEEDED
         limit = doc.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
         started = doc.get("TrainingStartTime")
         if limit and started and time.time() - started > limit:
@@ -142,11 +148,15 @@ def transition(doc: dict[str, Any], target: Secondary, message: str | None = Non
         doc["TrainingStartTime"] = now
 
 
-def _end(doc: dict[str, Any]) -> None:
+def _end(doc: dict[str, Any], ran_seconds: float) -> None:
     now = time.time()
     doc["TrainingEndTime"] = now
     started = doc.get("TrainingStartTime", now)
     seconds = max(1, round(now - started))
-    # SageMaker bills at least one second; the SDK divides by TrainingTimeInSeconds for spot savings.
+    # SageMaker bills at least one second; the SDK divides by TrainingTimeInSeconds for spot savings,
+    # so both must be positive. Spot jobs bill only the seconds their instances ran.
     doc["TrainingTimeInSeconds"] = seconds
-    doc["BillableTimeInSeconds"] = seconds
+    billable = seconds
+    if doc.get("EnableManagedSpotTraining") and ran_seconds > 0:
+        billable = max(1, min(seconds, round(ran_seconds)))
+    doc["BillableTimeInSeconds"] = billable

@@ -28,6 +28,7 @@ from drydock.engine.launchers.port import InstanceLaunch, Launcher, RunningInsta
 from drydock.engine.metrics import MetricDefinition, MetricSeries
 from drydock.engine.training.commands import ResolvedCommand, UnknownImage, resolve_command
 from drydock.engine.training.job_record import JobRecord
+from drydock.engine.training.spot import SpotPolicy
 from drydock.engine.training.status import Secondary
 from drydock.engine.training.workspace import Workspace
 
@@ -54,6 +55,7 @@ class TrainingRunner:
     region: str
     num_cpus: int
     on_exit: Callable[[str], None]
+    spot: SpotPolicy | None = None
 
     def run(self) -> None:
         name = self.record.name
@@ -71,6 +73,31 @@ class TrainingRunner:
 
     def _run(self) -> None:
         spec = self.record.document()
+        spot = self.spot if spec.get("EnableManagedSpotTraining") else None
+        interruptions = 0
+        while True:
+            interrupt_after = None
+            if spot is not None and interruptions < spot.interruptions:
+                interrupt_after = spot.interrupt_after
+            started = time.monotonic()
+            interrupted = self._attempt(spec, interrupt_after)
+            self.record.billable_seconds += time.monotonic() - started
+            if not interrupted:
+                return
+            interruptions += 1
+            assert spot is not None
+            self.record.advance(Secondary.INTERRUPTED, "Training job interrupted: the spot capacity was reclaimed")
+            self._wait_for_capacity(spot.capacity_wait)
+            self.record.advance(Secondary.STARTING, "Launching requested ML instances")
+
+    def _wait_for_capacity(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self._check_stop()
+            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    def _attempt(self, spec: dict[str, Any], interrupt_after: float | None) -> bool:
+        """One run of every instance; ``True`` when the spot policy interrupted it."""
         count = int(spec["ResourceConfig"]["InstanceCount"])
         hosts = [host_name(i) for i in range(count)]
         trees = [self.workspace.fresh_tree(host) for host in hosts]
@@ -107,7 +134,7 @@ class TrainingRunner:
                 )
             )
         try:
-            codes = self._watch(running, writers, series)
+            codes = self._watch(running, writers, series, interrupt_after)
         finally:
             input_error = self.workspace.release_inputs()
             for tree in trees:
@@ -115,23 +142,39 @@ class TrainingRunner:
         for writer in writers:
             writer.flush()
         self.record.set_metrics(series.final())
+        if codes is None:
+            return True
         failed = [(i, code) for i, code in enumerate(codes) if code != 0]
         if failed:
             index, code = failed[0]
             reason = failure_reason(trees[index]) or _exit_reason(code, writers[index].last_lines())
             self.record.fail(f"AlgorithmError: {reason}")
-            return
+            return False
         if input_error is not None:
             self.record.fail(f"ClientError: reading the input data failed: {input_error}")
-            return
+            return False
         self.record.advance(Secondary.UPLOADING, "Uploading generated training model")
         artifacts = self.workspace.upload_outputs(spec, trees[0])
         self.record.complete(artifacts)
         self.workspace.cleanup()
+        return False
 
-    def _watch(self, running: list[RunningInstance], writers: list[JobLogWriter], series: MetricSeries) -> list[int]:
+    def _watch(
+        self,
+        running: list[RunningInstance],
+        writers: list[JobLogWriter],
+        series: MetricSeries,
+        interrupt_after: float | None,
+    ) -> list[int] | None:
+        """Wait for every instance to end; ``None`` when the spot policy interrupted them."""
         stop_as: Secondary | None = None
+        interrupt_at = None if interrupt_after is None else time.monotonic() + interrupt_after
         while True:
+            if interrupt_at is not None and stop_as is None and time.monotonic() >= interrupt_at:
+                # Spot reclaims the instances: SIGTERM (the 2-minute warning, shortened), then gone.
+                for instance in running:
+                    instance.stop(STOP_GRACE_SECONDS)
+                return None
             codes = [instance.exit_code() for instance in running]
             for writer in writers:
                 writer.flush()

@@ -60,6 +60,7 @@ ALLOWED: dict[Secondary, set[Secondary]] = {
     | {Secondary.STOPPING, Secondary.MAX_RUNTIME_EXCEEDED, Secondary.MAX_WAIT_TIME_EXCEEDED, Secondary.RESTARTING},
     Secondary.DOWNLOADING: {
         Secondary.TRAINING,
+        Secondary.MAX_WAIT_TIME_EXCEEDED,
         Secondary.FAILED,
         Secondary.STOPPING,
         Secondary.MAX_RUNTIME_EXCEEDED,
