@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     spot_interruptions: str = ""
     #: Fail a response that the service model does not allow (the test suite turns this on).
     strict_responses: bool = False
+    #: vCPUs and MiB of memory training jobs may use together; 0 means what the machine has. Jobs that
+    #: do not fit next to the running ones wait (see drydock.engine.capacity). May exceed the machine.
+    max_cpus: int = 0
+    max_memory_mib: int = 0
 
     def venv_cache(self) -> Path:
         """Where script-mode jobs keep the virtual environments their requirements.txt builds."""

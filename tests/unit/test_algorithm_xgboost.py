@@ -19,10 +19,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import xgboost as xgb
-from sklearn.datasets import dump_svmlight_file, load_breast_cancer, load_diabetes  # type: ignore[import-untyped]
+from sklearn.datasets import dump_svmlight_file, load_breast_cancer, load_diabetes, load_svmlight_file  # type: ignore[import-untyped]
 
 from drydock.algorithms.registry import XGBOOST
 from drydock.engine.contract import ChannelConfig, InstanceTree, ResourceConfig, training_environment, write_config
+from drydock.engine.inputs.pipe import PipeWriter
 
 Array = npt.NDArray[np.float64]
 # A user loading "xgboost-model" by path gets xgboost's format guess warning; the guess is right.
@@ -30,12 +31,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*Unknown file format.*:UserWarn
 ROUND = re.compile(r"^\[(\d+)\]\t")
 
 
-def _tree(tmp_path: Path, hps: dict[str, str], channels: dict[str, str]) -> tuple[InstanceTree, dict[str, str]]:
+def _tree(
+    tmp_path: Path, hps: dict[str, str], channels: dict[str, str], checkpoint: dict[str, str] | None = None
+) -> tuple[InstanceTree, dict[str, str]]:
     tree = InstanceTree(tmp_path / "algo-1")
     tree.create()
     configs = [ChannelConfig(name, content_type=ct) for name, ct in channels.items()]
     resource = ResourceConfig("algo-1", ["algo-1"], "ml.m5.large")
-    write_config(tree, hps, resource, configs)
+    write_config(tree, hps, resource, configs, checkpoint)
     env = training_environment(
         tree, job_name="xgb", region="us-east-1", hyperparameters=hps, resource=resource, channels=configs, num_cpus=1
     )
@@ -111,6 +114,9 @@ def test_breast_cancer_csv_matches_in_process_xgboost_and_logs_sagemaker_metrics
     np.testing.assert_allclose(_metric(lines, "train:error"), history["train"]["error"], atol=1e-5)
 
 
+# The reference side loads the file with xgboost's own (deprecated since 3.1) text parser on purpose:
+# the container used it, and drydock.formats must read libsvm the same way.
+@pytest.mark.filterwarnings("ignore:.*Text file input has been deprecated.*:UserWarning")
 def test_diabetes_libsvm_regression_matches_in_process_xgboost(tmp_path: Path) -> None:
     X, y = load_diabetes(return_X_y=True)
     hps = {"num_round": "15", "max_depth": "4", "eta": "0.2", "subsample": "0.8", "seed": "3", "nthread": "1"}
@@ -121,6 +127,7 @@ def test_diabetes_libsvm_regression_matches_in_process_xgboost(tmp_path: Path) -
 
     result = _run(env)
     assert result.returncode == 0, result.stderr
+    assert "deprecated" not in result.stderr  # the algorithm parses libsvm itself now
 
     dtrain = xgb.DMatrix(f"{path}?format=libsvm")
     params = {"max_depth": 4, "eta": 0.2, "subsample": 0.8, "seed": 3, "nthread": 1}
@@ -177,7 +184,7 @@ def test_killed_job_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     X = rng.random((2000, 20))
     y = X @ rng.random(20) + rng.normal(0, 0.1, 2000)
     hps = {"num_round": "100", "max_depth": "6", "tree_method": "exact", "nthread": "1"}
-    tree, env = _tree(tmp_path, hps, {"train": "text/csv"})
+    tree, env = _tree(tmp_path, hps, {"train": "text/csv"}, {"S3Uri": "s3://bucket/checkpoints"})
     _csv(tree.channel("train") / "t.csv", X, y)
 
     first = _start(env)
@@ -204,3 +211,33 @@ def test_killed_job_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     dtrain = xgb.DMatrix(X, label=y)
     uninterrupted = xgb.train({"max_depth": 6, "tree_method": "exact", "nthread": 1}, dtrain, 100)
     np.testing.assert_allclose(model.predict(dtrain), uninterrupted.predict(dtrain), atol=1e-5)
+
+
+def test_pipe_mode_libsvm_reads_the_fifo_once_and_matches_file_mode(tmp_path: Path) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    hps = {"num_round": "8", "max_depth": "3", "seed": "1", "nthread": "1"}
+    tree = InstanceTree(tmp_path / "algo-1")
+    tree.create()
+    configs = [ChannelConfig("train", content_type="text/libsvm", input_mode="Pipe")]
+    resource = ResourceConfig("algo-1", ["algo-1"], "ml.m5.large")
+    write_config(tree, hps, resource, configs)
+    env = training_environment(
+        tree, job_name="xgb", region="us-east-1", hyperparameters=hps, resource=resource, channels=configs, num_cpus=1
+    )
+    source = tmp_path / "diabetes.libsvm"
+    dump_svmlight_file(X, y, str(source), zero_based=True)
+    # Two objects back to back, as the engine streams a prefix: the FIFO carries their bytes.
+    halves = source.read_bytes().splitlines(keepends=True)
+    chunks = [b"".join(halves[:200]), b"".join(halves[200:])]
+    tree.input_data.mkdir(parents=True, exist_ok=True)
+    writer = PipeWriter(lambda epoch: tree.pipe("train", epoch), lambda epoch: iter(chunks), "train").start()
+    try:
+        result = _run({**os.environ, **env})
+    finally:
+        writer.stop()
+    assert result.returncode == 0, result.stderr
+    assert writer.epochs_done == 1  # xgboost needs one pass only
+
+    dtrain = xgb.DMatrix(load_svmlight_file(str(source), zero_based=True)[0], label=y)
+    expected = xgb.train({"max_depth": 3, "seed": 1, "nthread": 1}, dtrain, 8)
+    np.testing.assert_allclose(_model(tree).predict(dtrain), expected.predict(dtrain), atol=1e-6)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from drydock.config import Settings
-from drydock.engine.launchers.process import ProcessLauncher
+from drydock.engine.capacity import CapacityQueue, Resources, job_demand, machine_resources
+from drydock.engine.launchers.sandbox import local_launcher, usable_bwrap
 from drydock.engine.training.job_record import JobRecord
 from drydock.engine.training.reconciler import RunnerFactory
 from drydock.engine.training.runner import TrainingRunner
@@ -20,7 +20,6 @@ from drydock.store.log_events import LogStore
 def training_runner_factory(
     settings: Settings, credentials: Credentials, objects: ObjectStore, logs: LogStore
 ) -> RunnerFactory:
-    launcher = ProcessLauncher()
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     endpoint = f"http://{host}:{settings.port}"
     # Jobs reach this server's S3 and APIs like SageMaker jobs reach AWS with their role's credentials.
@@ -32,11 +31,34 @@ def training_runner_factory(
         "AWS_DEFAULT_REGION": settings.region,
         "DRYDOCK_VENV_CACHE": str(settings.venv_cache()),
     }
-    cpus = os.cpu_count() or 1
     spot = SpotPolicy.parse(settings.spot_interruptions)
+    capacity = CapacityQueue(machine_capacity(settings))
+    bwrap = usable_bwrap()  # probed once: sandboxed instances where bubblewrap works, else plain processes
 
     def make(record: JobRecord, on_exit: Callable[[str], None]) -> TrainingRunner:
         workspace = Workspace(settings.home / "jobs" / record.name, objects, logs, job_env)
-        return TrainingRunner(record, workspace, launcher, settings.region, cpus, on_exit, spot)
+        # Each instance sees its type's vCPUs (SM_NUM_CPUS) and memory, shrunk to its share of the machine.
+        instance = job_demand(record.document(), capacity.capacity).instance
+        launcher = local_launcher(bwrap, instance.memory_mib)
+        return TrainingRunner(
+            record, workspace, launcher, settings.region, instance.cpus, on_exit, spot, names_resolve=bwrap is not None
+        )
 
-    return make
+    return TrainingRunners(capacity, make)
+
+
+class TrainingRunners:
+    """The reconciler's runner factory, with the capacity queue its runners are sized against."""
+
+    def __init__(self, capacity: CapacityQueue, make: Callable[[JobRecord, Callable[[str], None]], TrainingRunner]):
+        self.capacity = capacity
+        self._make = make
+
+    def __call__(self, record: JobRecord, on_exit: Callable[[str], None]) -> TrainingRunner:
+        return self._make(record, on_exit)
+
+
+def machine_capacity(settings: Settings) -> Resources:
+    """DRYDOCK_MAX_CPUS / DRYDOCK_MAX_MEMORY_MIB, each defaulting to what the machine has."""
+    machine = machine_resources()
+    return Resources(settings.max_cpus or machine.cpus, settings.max_memory_mib or machine.memory_mib)

@@ -24,6 +24,8 @@ class Environment:
     hyperparameters: dict[str, str]
     input_data_config: dict[str, dict[str, Any]]
     checkpoint_dir: Path
+    #: Whether the job has a CheckpointConfig: only then is a checkpoint written every round.
+    checkpointing: bool
     model_dir: Path
     num_cpus: int
 
@@ -41,6 +43,7 @@ class Environment:
             hyperparameters={k: str(v) for k, v in _json(config / "hyperparameters.json").items()},
             input_data_config=_json(config / "inputdataconfig.json"),
             checkpoint_dir=Path(local),
+            checkpointing=(config / "checkpointconfig.json").exists(),
             model_dir=Path(os.environ.get("SM_MODEL_DIR", str(tree.model))),
             num_cpus=int(os.environ.get("SM_NUM_CPUS") or os.cpu_count() or 1),
         )

@@ -9,14 +9,11 @@ train with a log line per round and early stopping on the validation set, then w
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 import xgboost as xgb
 
-from drydock.algorithms.xgboost.channel_data import content_type_of, load_dmatrix
+from drydock.algorithms.xgboost.channel_data import read_channel_data, to_dmatrix
 from drydock.algorithms.xgboost.checkpoints import CheckpointCallback, latest_checkpoint, write_booster
 from drydock.algorithms.xgboost.environment import Environment
 from drydock.algorithms.xgboost.hyperparameters import XGBoostHyperparameters, validate_hyperparameters
@@ -68,10 +65,11 @@ def train(env: Environment) -> xgb.Booster:
     resumed, start_round = latest_checkpoint(env.checkpoint_dir)
     if resumed is not None:
         log.info("Resuming from checkpoint in %s at round %d", env.checkpoint_dir, start_round)
-    callbacks: list[xgb.callback.TrainingCallback] = [
-        RoundLog(start_round),
-        CheckpointCallback(env.checkpoint_dir, start_round),
-    ]
+    callbacks: list[xgb.callback.TrainingCallback] = [RoundLog(start_round)]
+    if env.checkpointing:
+        # Serialising the growing model every round costs real time (measured by bench/training.py),
+        # so, like SageMaker's container, only jobs with a CheckpointConfig pay for it.
+        callbacks.append(CheckpointCallback(env.checkpoint_dir, start_round))
     if hps.early_stopping_rounds:
         callbacks.append(_early_stopping(hps, has_validation=dvalid is not None))
     evals = [(dtrain, "train")] + ([(dvalid, "validation")] if dvalid is not None else [])
@@ -104,16 +102,11 @@ def _early_stopping(hps: XGBoostHyperparameters, *, has_validation: bool) -> xgb
 
 def _channel(env: Environment, name: str, hps: XGBoostHyperparameters) -> xgb.DMatrix | None:
     config = env.input_data_config.get(name, {})
-    content_type = content_type_of(config.get("ContentType"))
-    weights = hps.csv_weights and name == "train"
-    if config.get("TrainingInputMode") == "Pipe":
-        # Pipe mode: one pass over the FIFO ``<channel>_0`` into a private directory, then the
-        # same readers as File mode (xgboost needs the whole matrix in memory anyway).
-        with tempfile.TemporaryDirectory(prefix=f"{name}-pipe-") as staging:
-            with env.tree.pipe(name, 0).open("rb") as fifo, open(Path(staging) / "part", "wb") as out:
-                shutil.copyfileobj(fifo, out)
-            return load_dmatrix(Path(staging), content_type, csv_weights=weights)
-    return load_dmatrix(env.channel_dir(name), content_type, csv_weights=weights)
+    dataset = read_channel_data(config, env.channel_dir(name), env.tree.pipe(name, 0))
+    if dataset is None:
+        return None
+    content_type = config.get("ContentType")
+    return to_dmatrix(dataset, content_type, csv_weights=hps.csv_weights and name == "train")
 
 
 def _last(values: list[float] | list[tuple[float, float]]) -> float:

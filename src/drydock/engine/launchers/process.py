@@ -2,12 +2,17 @@
 
 Output is read line by line on a thread and handed to ``on_line`` (the job's CloudWatch stream and
 metric parser). Stopping signals the whole process group, so a script's children go too.
+
+A memory limit (the instance type's memory, see drydock.engine.capacity) is applied as RLIMIT_DATA
+rather than RLIMIT_AS: runtimes that reserve large virtual ranges up front (JVMs, glibc malloc arenas
+of many threads, CUDA) would fail under an address-space limit without using the memory.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -17,7 +22,7 @@ from drydock.engine.launchers.port import InstanceLaunch, RunningInstance
 
 
 class ProcessInstance:
-    def __init__(self, launch: InstanceLaunch) -> None:
+    def __init__(self, launch: InstanceLaunch, memory_mib: int | None = None) -> None:
         self.launch = launch
         self.process = subprocess.Popen(
             launch.command,
@@ -28,6 +33,12 @@ class ProcessInstance:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if memory_mib is not None:
+            # Set from outside right after the fork (preexec_fn is unsafe in this threaded server); the
+            # program's own children inherit it. Only allocations of its first instants escape.
+            limit = memory_mib * 1024 * 1024
+            with contextlib.suppress(ProcessLookupError):
+                resource.prlimit(self.process.pid, resource.RLIMIT_DATA, (limit, limit))
         self._drained = threading.Event()
         self._reader = threading.Thread(target=self._pump, name=f"log-{launch.job_name}-{launch.host}", daemon=True)
         self._reader.start()
@@ -63,5 +74,9 @@ class ProcessInstance:
 
 
 class ProcessLauncher:
+    def __init__(self, memory_mib: int | None = None) -> None:
+        #: Each instance's memory limit in MiB; ``None`` for none.
+        self.memory_mib = memory_mib
+
     def start(self, launch: InstanceLaunch) -> RunningInstance:
-        return ProcessInstance(launch)
+        return ProcessInstance(launch, self.memory_mib)

@@ -5,6 +5,10 @@ InProgress/Starting); the reconciler notices it within a poll and starts it, so 
 at once. After a server restart, jobs the store shows as running have no runner in this process:
 they are restarted (SecondaryStatus Restarting, then the normal path, restoring their checkpoints),
 and jobs that were Stopping end Stopped — no job stays InProgress forever.
+
+Every job is admitted through the capacity queue (drydock.engine.capacity) before its runner starts:
+one that does not fit next to the running jobs stays Starting, with SageMaker's insufficient-capacity
+status message, until the jobs created before it have started and enough capacity is free.
 """
 
 from __future__ import annotations
@@ -12,24 +16,38 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any, Protocol
 
+from drydock.engine.capacity import CapacityQueue, JobTooLarge, job_demand
 from drydock.engine.training.job_record import JobRecord
 from drydock.engine.training.runner import TrainingRunner
 from drydock.engine.training.status import JobStatus, Secondary
-from drydock.store.resources import ResourceRepository
+from drydock.errors import ValidationError
+from drydock.store.resources import Resource, ResourceRepository
 
 log = logging.getLogger("drydock.engine.training")
 
 KIND = "training-job"
 POLL_SECONDS = 0.1
 
-RunnerFactory = Callable[[JobRecord, Callable[[str], None]], TrainingRunner]
+#: SageMaker's Starting message while EC2 has no capacity, worded for this machine.
+WAITING_MESSAGE = "Insufficient capacity to launch the requested ML instances, waiting for running jobs to end: "
+
+
+class RunnerFactory(Protocol):
+    #: The queue jobs are admitted through; the factory sizes each job's instances against it.
+    capacity: CapacityQueue
+
+    def __call__(self, record: JobRecord, on_exit: Callable[[str], None]) -> TrainingRunner:
+        """A runner for ``record`` that calls ``on_exit(name)`` when it ends."""
+        ...
 
 
 class TrainingReconciler:
     def __init__(self, repository: ResourceRepository, make_runner: RunnerFactory) -> None:
         self.repository = repository
         self.make_runner = make_runner
+        self.capacity = make_runner.capacity
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -62,13 +80,18 @@ class TrainingReconciler:
 
     def reconcile(self) -> None:
         jobs = self.repository.in_status(KIND, [JobStatus.IN_PROGRESS, JobStatus.STOPPING])
+        jobs.sort(key=lambda job: job.creation_time)  # the capacity queue is first come, first served
+        live = {job.name for job in jobs}
+        for name in self.capacity.waiting():
+            if name not in live:
+                self.capacity.release(name)
         for job in jobs:
             with self._lock:
                 if job.name in self._running:
                     continue
             record = JobRecord(self.repository, job.arn, job.name)
             secondary = Secondary(job.document["SecondaryStatus"])
-            if secondary != Secondary.STARTING:
+            if secondary != Secondary.STARTING and not self.capacity.is_waiting(job.name):
                 if not self._recovered and job.status == JobStatus.STOPPING:
                     record.finish(Secondary.STOPPED)
                     continue
@@ -77,8 +100,31 @@ class TrainingReconciler:
                     record.advance(Secondary.RESTARTING)
                 else:
                     continue  # a runner of this process finished it between our reads
-            self._launch(record)
+            if self._admit(record, job):
+                self._launch(record)
         self._recovered = True
+
+    def _admit(self, record: JobRecord, job: Resource) -> bool:
+        """Take the job's capacity, or leave it queued (``False``); a job that can never fit fails."""
+        stopping = job.status == JobStatus.STOPPING
+        if stopping and job.document["SecondaryStatus"] == Secondary.STARTING:
+            self.capacity.release(job.name)  # stopped while waiting: nothing ever ran
+            record.finish(Secondary.STOPPED)
+            return False
+        try:
+            demand = job_demand(job.document, self.capacity.capacity)
+        except (JobTooLarge, ValidationError) as exc:
+            record.fail(str(exc) if isinstance(exc, JobTooLarge) else f"ClientError: {exc}")
+            return False
+        was_waiting = self.capacity.is_waiting(job.name)
+        if stopping or self.capacity.request(job.name, demand):
+            if was_waiting:
+                record.apply(_status_message("Launching requested ML instances"))
+            return True
+        if not was_waiting:
+            log.info("job=%s waits for capacity: needs %s, %s free", job.name, demand, self.capacity.free())
+            record.apply(_status_message(f"{WAITING_MESSAGE}needs {demand}, {self.capacity.free()} free"))
+        return False
 
     def _launch(self, record: JobRecord) -> None:
         runner = self.make_runner(record, self._finished)
@@ -90,7 +136,20 @@ class TrainingReconciler:
     def _finished(self, name: str) -> None:
         with self._lock:
             self._running.pop(name, None)
+        self.capacity.release(name)
+        self._wake.set()  # a queued job may fit now
 
     def active(self) -> list[str]:
         with self._lock:
             return sorted(self._running)
+
+
+def _status_message(message: str) -> Callable[[dict[str, Any]], None]:
+    """An edit of the open status transition's message (the job's status itself does not change)."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        transitions = doc.get("SecondaryStatusTransitions") or []
+        if transitions and transitions[-1]["Status"] == doc["SecondaryStatus"]:
+            transitions[-1]["StatusMessage"] = message
+
+    return edit

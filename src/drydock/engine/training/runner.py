@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drydock.engine.cluster import Cluster
 from drydock.engine.contract import (
     ChannelConfig,
     InstanceTree,
@@ -56,6 +57,8 @@ class TrainingRunner:
     num_cpus: int
     on_exit: Callable[[str], None]
     spot: SpotPolicy | None = None
+    #: Whether instances resolve each other as ``algo-N`` (the bubblewrap sandbox); else MASTER_ADDR is loopback.
+    names_resolve: bool = False
 
     def run(self) -> None:
         name = self.record.name
@@ -100,9 +103,11 @@ class TrainingRunner:
         """One run of every instance; ``True`` when the spot policy interrupted it."""
         count = int(spec["ResourceConfig"]["InstanceCount"])
         hosts = [host_name(i) for i in range(count)]
+        cluster = Cluster.plan(hosts, names_resolve=self.names_resolve)
         trees = [self.workspace.fresh_tree(host) for host in hosts]
         self.record.advance(Secondary.DOWNLOADING, "Downloading input data")
-        channels = [_channel(c) for c in spec.get("InputDataConfig", [])]
+        job_mode = str(spec.get("AlgorithmSpecification", {}).get("TrainingInputMode") or "File")
+        channels = [_channel(c, job_mode) for c in spec.get("InputDataConfig", [])]
         for index, tree in enumerate(trees):
             self._check_stop()
             self.workspace.stage_inputs(spec, tree, index, count)
@@ -119,7 +124,7 @@ class TrainingRunner:
         for index, (host, tree) in enumerate(zip(hosts, trees, strict=True)):
             resource = ResourceConfig(host, hosts, spec["ResourceConfig"]["InstanceType"])
             write_config(tree, spec.get("HyperParameters", {}), resource, channels, spec.get("CheckpointConfig"))
-            env = self._environment(spec, tree, resource, channels, command) | code_env
+            env = cluster.environment(host) | self._environment(spec, tree, resource, channels, command) | code_env
             running.append(
                 self.launcher.start(
                     InstanceLaunch(
@@ -148,7 +153,9 @@ class TrainingRunner:
         if failed:
             index, code = failed[0]
             reason = failure_reason(trees[index]) or _exit_reason(code, writers[index].last_lines())
-            self.record.fail(f"AlgorithmError: {reason}")
+            # Built-in algorithms already classify their failure (ClientError: bad data or parameters).
+            prefixed = reason.startswith(("ClientError:", "AlgorithmError:"))
+            self.record.fail(reason if prefixed else f"AlgorithmError: {reason}")
             return False
         if input_error is not None:
             self.record.fail(f"ClientError: reading the input data failed: {input_error}")
@@ -220,12 +227,13 @@ class TrainingRunner:
         return env
 
 
-def _channel(config: dict[str, Any]) -> ChannelConfig:
+def _channel(config: dict[str, Any], job_mode: str) -> ChannelConfig:
     source = config.get("DataSource", {}).get("S3DataSource", {})
     return ChannelConfig(
         name=config["ChannelName"],
         content_type=config.get("ContentType"),
-        input_mode=config.get("InputMode", "File"),
+        # A channel without its own InputMode uses the job's TrainingInputMode, as SageMaker does.
+        input_mode=config.get("InputMode") or job_mode,
         distribution=source.get("S3DataDistributionType", "FullyReplicated"),
         record_wrapper=config.get("RecordWrapperType", "None"),
         compression=config.get("CompressionType", "None"),
