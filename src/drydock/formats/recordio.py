@@ -42,13 +42,18 @@ def padding(length: int) -> int:
     return -length % 4
 
 
-def frame(payload: bytes) -> bytes:
-    """One whole record, framed."""
-    if len(payload) > _LENGTH_MASK:
+def header(length: int) -> bytes:
+    """The 8-byte header of a ``length``-byte record, for writers that stream the payload after it."""
+    if length > _LENGTH_MASK:
         # The top 3 bits of the length word are dmlc's continuation flag; a longer payload would be
         # misread by every RecordIO reader, so refuse rather than write corrupt data.
-        raise DataFormatError(f"RecordIO record of {len(payload)} bytes exceeds the {_LENGTH_MASK}-byte limit")
-    return _HEADER.pack(MAGIC, len(payload)) + payload + b"\x00" * padding(len(payload))
+        raise DataFormatError(f"RecordIO record of {length} bytes exceeds the {_LENGTH_MASK}-byte limit")
+    return _HEADER.pack(MAGIC, length)
+
+
+def frame(payload: bytes) -> bytes:
+    """One whole record, framed."""
+    return header(len(payload)) + payload + b"\x00" * padding(len(payload))
 
 
 def write_record(stream: WritableStream | BinaryIO, payload: bytes) -> int:

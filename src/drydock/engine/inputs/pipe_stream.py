@@ -16,7 +16,6 @@ import gzip
 import io
 import os
 import shutil
-import struct
 import tempfile
 from collections.abc import Iterator
 from typing import IO
@@ -24,25 +23,18 @@ from typing import IO
 from drydock.engine.inputs.channel import ChannelSpec
 from drydock.engine.inputs.manifest import AugmentedRecord, augmented_records
 from drydock.engine.inputs.source import Readable, SourceObject
-from drydock.errors import ValidationError
+from drydock.formats.recordio import header as recordio_header
+from drydock.formats.recordio import padding
 from drydock.objects.model import ObjectReader
 from drydock.objects.port import ObjectStore
 
-RECORDIO_MAGIC = 0xCED7230A
-MAX_RECORD = (1 << 29) - 1
 CHUNK = 1024 * 1024
 #: A decompressed object is measured (for its RecordIO length) in memory up to this size, then on disk.
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
-def recordio_header(length: int) -> bytes:
-    if length > MAX_RECORD:
-        raise ValidationError(f"A RecordIO record holds at most {MAX_RECORD} bytes; this object has {length}")
-    return struct.pack("<II", RECORDIO_MAGIC, length)
-
-
 def recordio_padding(length: int) -> bytes:
-    return b"\x00" * (-length % 4)
+    return b"\x00" * padding(length)
 
 
 class PipeStream:
