@@ -138,6 +138,21 @@ class LogsInvalidParameter(ClientError):
     code = "InvalidParameterException"
 
 
+# --- CloudTrail --------------------------------------------------------------------------------
+
+
+class InvalidLookupAttributes(ClientError):
+    code = "InvalidLookupAttributesException"
+
+
+class InvalidTimeRange(ClientError):
+    code = "InvalidTimeRangeException"
+
+
+class InvalidNextToken(ClientError):
+    code = "InvalidNextTokenException"
+
+
 # --- S3 -----------------------------------------------------------------------------------------
 
 

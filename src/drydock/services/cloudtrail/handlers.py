@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drydock.core.pagination import PageToken, decode_token, encode_token, fingerprint
-from drydock.errors import ClientError, ValidationError
+from drydock.errors import InvalidLookupAttributes, InvalidNextToken, InvalidTimeRange, ValidationError
 from drydock.services.cloudtrail.api import api
 from drydock.services.cloudtrail.trail_event import event_source, read_only, resource_type, trail_event, username
 from drydock.services.dependencies import deps_of
@@ -21,18 +21,6 @@ DEFAULT_MAX_RESULTS = 50
 #: at most MAX_SCAN per call; a call that stops early returns a NextToken, as CloudTrail may.
 SCAN_BATCH = 500
 MAX_SCAN = 20_000
-
-
-class InvalidLookupAttributes(ClientError):
-    code = "InvalidLookupAttributesException"
-
-
-class InvalidTimeRange(ClientError):
-    code = "InvalidTimeRangeException"
-
-
-class InvalidNextToken(ClientError):
-    code = "InvalidNextTokenException"
 
 
 Predicate = Callable[[AuditRecord], bool]
