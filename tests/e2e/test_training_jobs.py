@@ -24,6 +24,8 @@ PROGRAM = textwrap.dedent(
     data = pathlib.Path(os.environ["SM_CHANNEL_TRAIN"])
     rows = sum(1 for f in sorted(data.rglob("*")) if f.is_file() for _ in open(f))
     print(f"rows={rows} host={os.environ['SM_CURRENT_HOST']}", flush=True)
+    if hps.get("fail_host") == os.environ["SM_CURRENT_HOST"]:
+        raise RuntimeError(f"{os.environ['SM_CURRENT_HOST']} gave up")
     for epoch in range(int(hps.get("epochs", "3"))):
         print(f"epoch {epoch} loss: {1.0 / (epoch + 1):.4f}", flush=True)
         time.sleep(float(hps.get("sleep", "0")))
@@ -188,3 +190,15 @@ def test_a_running_job_survives_a_server_restart(tmp_path: Any) -> None:
         assert statuses[-1] == "Completed"
     finally:
         live.stop()
+
+
+def test_one_failed_instance_ends_the_job_with_its_reason(server: LiveServer, data_bucket: str) -> None:
+    sagemaker = server.client("sagemaker")
+    name = f"two-{uuid.uuid4().hex[:8]}"
+    request = job_request(data_bucket, name, epochs="600", sleep="0.1", fail_host="algo-2")
+    request["ResourceConfig"]["InstanceCount"] = 2
+    sagemaker.create_training_job(**request)
+    # algo-1 alone would run for a minute; the job ends as soon as algo-2 fails.
+    job = wait_for_job(sagemaker, name, timeout=30)
+    assert job["TrainingJobStatus"] == "Failed"
+    assert "algo-2 gave up" in job["FailureReason"]

@@ -3,12 +3,14 @@
 Follows SageMaker's XGBoost container in algorithm mode: validate hyperparameters, read the
 ``train`` (required) and ``validation`` (optional) channels, resume from the newest checkpoint,
 train with a log line per round and early stopping on the validation set, then write
-``<model dir>/xgboost-model``.
+``<model dir>/xgboost-model``. With more than one host the hosts train one model together through
+a Rabit group (:mod:`drydock.algorithms.xgboost.rabit_group`) and only the master logs and saves.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import xgboost as xgb
@@ -17,6 +19,7 @@ from drydock.algorithms.xgboost.channel_data import read_channel_data, to_dmatri
 from drydock.algorithms.xgboost.checkpoints import CheckpointCallback, latest_checkpoint, write_booster
 from drydock.algorithms.xgboost.environment import Environment
 from drydock.algorithms.xgboost.hyperparameters import XGBoostHyperparameters, validate_hyperparameters
+from drydock.algorithms.xgboost.rabit_group import Peers, joined
 from drydock.errors import ValidationError
 
 EvalsLog = xgb.callback.TrainingCallback.EvalsLog
@@ -61,11 +64,38 @@ def train(env: Environment) -> xgb.Booster:
     log.info("Train matrix has %d rows and %d columns", dtrain.num_row(), dtrain.num_col())
     if dvalid is not None:
         log.info("Validation matrix has %d rows", dvalid.num_row())
+    peers = Peers.from_env(os.environ)
+    if peers is None:
+        booster = _boost(env, hps, dtrain, dvalid, log_rounds=True)
+    else:
+        # Each host has read its own data first: the group's timeout then bounds only the wait for
+        # slower peers, not the data loading.
+        with joined(peers):
+            booster = _boost(env, hps, dtrain, dvalid, log_rounds=peers.is_master)
+        if not peers.is_master:
+            # SageMaker uploads only algo-1's model; the other hosts' copies are identical anyway.
+            log.info("Rank %d finished training; the master host stores the model", peers.rank)
+            return booster
+    env.model_dir.mkdir(parents=True, exist_ok=True)
+    write_booster(booster, env.model_dir / MODEL_NAME)
+    log.info("Stored trained model at %s", env.model_dir / MODEL_NAME)
+    return booster
 
+
+def _boost(
+    env: Environment,
+    hps: XGBoostHyperparameters,
+    dtrain: xgb.DMatrix,
+    dvalid: xgb.DMatrix | None,
+    *,
+    log_rounds: bool,
+) -> xgb.Booster:
+    # Every worker evaluates (the metrics are allreduced across the group) but, as the container's
+    # rabit-aware logging, only the master prints the round lines.
     resumed, start_round = latest_checkpoint(env.checkpoint_dir)
     if resumed is not None:
         log.info("Resuming from checkpoint in %s at round %d", env.checkpoint_dir, start_round)
-    callbacks: list[xgb.callback.TrainingCallback] = [RoundLog(start_round)]
+    callbacks: list[xgb.callback.TrainingCallback] = [RoundLog(start_round)] if log_rounds else []
     if env.checkpointing:
         # Serialising the growing model every round costs real time (measured by bench/training.py),
         # so, like SageMaker's container, only jobs with a CheckpointConfig pay for it.
@@ -73,7 +103,7 @@ def train(env: Environment) -> xgb.Booster:
     if hps.early_stopping_rounds:
         callbacks.append(_early_stopping(hps, has_validation=dvalid is not None))
     evals = [(dtrain, "train")] + ([(dvalid, "validation")] if dvalid is not None else [])
-    booster = xgb.train(
+    return xgb.train(
         hps.params,
         dtrain,
         num_boost_round=max(hps.num_round - start_round, 0),
@@ -82,10 +112,6 @@ def train(env: Environment) -> xgb.Booster:
         xgb_model=resumed,
         verbose_eval=False,
     )
-    env.model_dir.mkdir(parents=True, exist_ok=True)
-    write_booster(booster, env.model_dir / MODEL_NAME)
-    log.info("Stored trained model at %s", env.model_dir / MODEL_NAME)
-    return booster
 
 
 def _early_stopping(hps: XGBoostHyperparameters, *, has_validation: bool) -> xgb.callback.EarlyStopping:

@@ -149,7 +149,9 @@ class TrainingRunner:
         self.record.set_metrics(series.final())
         if codes is None:
             return True
-        failed = [(i, code) for i, code in enumerate(codes) if code != 0]
+        # An instance that exited by itself explains the failure better than a peer we then stopped
+        # (a signal death shows as a negative code).
+        failed = sorted(((i, code) for i, code in enumerate(codes) if code != 0), key=lambda f: (f[1] < 0, f[0]))
         if failed:
             index, code = failed[0]
             reason = failure_reason(trees[index]) or _exit_reason(code, writers[index].last_lines())
@@ -186,6 +188,12 @@ class TrainingRunner:
             for writer in writers:
                 writer.flush()
             self.record.set_metrics(series.final())
+            if stop_as is None and any(code not in (None, 0) for code in codes):
+                # One instance failed: SageMaker ends the job, so its peers (which may be waiting on
+                # it in a collective) are stopped rather than left to time out.
+                for instance in running:
+                    instance.stop(STOP_GRACE_SECONDS)
+                codes = [instance.exit_code() for instance in running]
             if all(code is not None for code in codes):
                 if stop_as is not None:
                     raise JobStopped(stop_as)
