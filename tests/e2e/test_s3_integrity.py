@@ -7,7 +7,6 @@ import hashlib
 import http.client
 import urllib.error
 import urllib.request
-import uuid
 import zlib
 from typing import Any
 
@@ -16,27 +15,9 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
 from drydock.testing.live_server import ACCESS_KEY, REGION, SECRET_KEY, LiveServer
-
-
-@pytest.fixture
-def s3(server: LiveServer) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = f"int-{uuid.uuid4().hex[:16]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
-def code_of(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return str(caught.value.response["Error"]["Code"])
+from tests.e2e.s3_support import code_of
 
 
 class _DeclaredPayload(S3SigV4Auth):

@@ -5,35 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
 
-from drydock.testing.live_server import LiveServer
+from tests.e2e.s3_support import code_of
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def s3(server: LiveServer) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = f"mp-{uuid.uuid4().hex[:16]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
-def code_of(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return str(caught.value.response["Error"]["Code"])
 
 
 def test_upload_file_and_download_file(s3: Any, bucket: str, tmp_path: Path) -> None:

@@ -10,20 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from drydock.testing.live_server import LiveServer
 from drydock.testing.object_store_contract import AWKWARD_KEYS
-
-
-@pytest.fixture
-def s3(server: LiveServer) -> Any:
-    return server.client("s3")
-
-
-@pytest.fixture
-def bucket(s3: Any) -> str:
-    name = f"e2e-{uuid.uuid4().hex[:16]}"
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 def error_of(call: Any, **kwargs: Any) -> tuple[str, int]:
