@@ -139,10 +139,6 @@ class TrainingReconciler:
         self.capacity.release(name)
         self._wake.set()  # a queued job may fit now
 
-    def active(self) -> list[str]:
-        with self._lock:
-            return sorted(self._running)
-
 
 def _status_message(message: str) -> Callable[[dict[str, Any]], None]:
     """An edit of the open status transition's message (the job's status itself does not change)."""

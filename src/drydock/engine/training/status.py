@@ -50,8 +50,6 @@ PRIMARY = {
     Secondary.FAILED: JobStatus.FAILED,
 }
 
-_ACTIVE = {Secondary.STARTING, Secondary.DOWNLOADING, Secondary.TRAINING, Secondary.UPLOADING}
-_RESUMABLE = {Secondary.INTERRUPTED, Secondary.RESTARTING}
 _ENDS = {Secondary.COMPLETED, Secondary.FAILED, Secondary.STOPPED}
 
 ALLOWED: dict[Secondary, set[Secondary]] = {
@@ -115,11 +113,3 @@ class IllegalTransition(RuntimeError):
 def check_transition(current: Secondary, target: Secondary) -> None:
     if target not in ALLOWED[current]:
         raise IllegalTransition(f"a training job cannot go from {current} to {target}")
-
-
-def is_finished(secondary: Secondary) -> bool:
-    return not ALLOWED[secondary]
-
-
-def is_running(secondary: Secondary) -> bool:
-    return secondary in _ACTIVE or secondary in _RESUMABLE
