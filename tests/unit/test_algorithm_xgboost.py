@@ -179,6 +179,12 @@ def test_empty_training_channel_is_the_user_s_error(tmp_path: Path) -> None:
     assert tree.failure.read_text().startswith("ClientError: No data in training channel path")
 
 
+def _checkpoint_rounds(tree: InstanceTree) -> list[int]:
+    """Rounds of the complete checkpoints; a file still being written has a temporary suffix."""
+    names = (p.name.removeprefix("xgboost-checkpoint.") for p in tree.checkpoints.glob("xgboost-checkpoint.*"))
+    return [int(n) for n in names if n.isdigit()]
+
+
 def test_killed_job_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = rng.random((2000, 20))
@@ -192,7 +198,7 @@ def test_killed_job_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         # Any checkpoint past round 4: older ones rotate away (at most 5 are kept), so waiting for
         # exactly ".4" could miss its short life on a busy machine.
-        while not any(int(p.name.rsplit(".", 1)[1]) >= 4 for p in tree.checkpoints.glob("xgboost-checkpoint.*")):
+        while not any(n >= 4 for n in _checkpoint_rounds(tree)):
             assert first.poll() is None, "training ended before it could be interrupted"
             assert time.monotonic() < deadline, "no checkpoint appeared"
             time.sleep(0.01)
@@ -200,7 +206,7 @@ def test_killed_job_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     finally:
         first.wait(timeout=30)
     assert not (tree.model / "xgboost-model").exists()
-    done = max(int(p.name.rsplit(".", 1)[1]) for p in tree.checkpoints.glob("xgboost-checkpoint.*")) + 1
+    done = max(_checkpoint_rounds(tree)) + 1
     assert 5 <= done < 100
 
     second = _run(env)
@@ -209,7 +215,7 @@ def test_killed_job_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
     assert rounds == list(range(done, 100))
     model = _model(tree)
     assert model.num_boosted_rounds() == 100
-    assert len(list(tree.checkpoints.glob("xgboost-checkpoint.*"))) <= 5
+    assert len(_checkpoint_rounds(tree)) <= 5
     dtrain = xgb.DMatrix(X, label=y)
     uninterrupted = xgb.train({"max_depth": 6, "tree_method": "exact", "nthread": 1}, dtrain, 100)
     np.testing.assert_allclose(model.predict(dtrain), uninterrupted.predict(dtrain), atol=1e-5)
