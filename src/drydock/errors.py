@@ -25,6 +25,10 @@ class DrydockError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def details(self) -> dict[str, object]:
+        """Members of the error shape beyond ``message`` (JSON protocols put them in the body)."""
+        return {}
+
 
 class ClientError(DrydockError):
     """The request was wrong: a 4xx that the client must fix, not retry."""
@@ -169,3 +173,37 @@ class S3Error(ClientError):
 class InternalFailure(DrydockError):
     code = "InternalFailure"
     status = 500
+
+
+# --- sagemaker-runtime ----------------------------------------------------------------------------
+
+
+class ModelError(ClientError):
+    """The model container answered an invocation with an error (or none at all in time).
+
+    SageMaker answers 424 and carries the container's own status and message, which botocore exposes
+    as ``e.response["OriginalStatusCode"]`` / ``["OriginalMessage"]``; the SDK shows the message.
+    """
+
+    code = "ModelError"
+    status = 424
+
+    def __init__(self, message: str, original_status: int, original_message: str, log_stream_arn: str) -> None:
+        super().__init__(message)
+        self.original_status = original_status
+        self.original_message = original_message
+        self.log_stream_arn = log_stream_arn
+
+    def details(self) -> dict[str, object]:
+        return {
+            "OriginalStatusCode": self.original_status,
+            "OriginalMessage": self.original_message,
+            "LogStreamArn": self.log_stream_arn,
+        }
+
+
+class ServiceUnavailable(DrydockError):
+    """No instance can take the request right now; botocore retries 503s on its own."""
+
+    code = "ServiceUnavailable"
+    status = 503

@@ -11,8 +11,8 @@ import pytest
 
 from drydock.errors import NotImplementedOperationError
 from drydock.services.runtime.errors import RuntimeValidationError, UnknownRoute
-from drydock.services.runtime.router import InferenceTarget, Invocation, InvocationResult, NoEndpoints
 from drydock.services.runtime.service import RuntimeService
+from drydock.serving.invocation import InferenceTarget, Invocation, InvocationResult, NoEndpoints
 from drydock.wire.context import Principal, RequestContext
 from drydock.wire.http import HttpRequest, HttpResponse
 from drydock.wire.json_shapes import ShapeSerializer

@@ -15,11 +15,11 @@ from drydock.services.cloudtrail.handlers import api as cloudtrail_api
 from drydock.services.dependencies import Dependencies
 from drydock.services.logs.handlers_index import api as logs_api
 from drydock.services.logs.logs_service import LogsJsonService
-from drydock.services.runtime.router import NoEndpoints
 from drydock.services.runtime.service import RuntimeService
 from drydock.services.s3.service import S3Service
 from drydock.services.sagemaker.handlers_index import api as sagemaker_api
 from drydock.services.sts.handlers import api as sts_api
+from drydock.serving.invocation import NoEndpoints
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
 from drydock.store.log_events import LogStore

@@ -35,7 +35,7 @@ def error_response(error: DrydockError, protocol: Protocol, request_id: str, met
         return _rest_xml(error, request_id, method)
     if protocol is Protocol.QUERY:
         return _query(error, request_id)
-    body = json.dumps({"__type": error.code, "message": error.message}).encode()
+    body = json.dumps({"__type": error.code, "message": error.message, **error.details()}).encode()
     content_type = "application/json" if protocol is Protocol.REST_JSON else "application/x-amz-json-1.1"
     return HttpResponse(
         status=error.status,

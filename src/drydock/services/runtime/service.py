@@ -6,7 +6,7 @@ from __future__ import annotations
 from drydock.errors import NotImplementedOperationError, ValidationError
 from drydock.services.runtime.errors import RuntimeValidationError, UnknownRoute
 from drydock.services.runtime.rest_routes import RestRoutes, parse_input, render_output
-from drydock.services.runtime.router import EndpointRouter, Invocation
+from drydock.serving.invocation import EndpointRouter, Invocation
 from drydock.wire.context import RequestContext
 from drydock.wire.error_responses import Protocol
 from drydock.wire.http import HttpRequest, HttpResponse

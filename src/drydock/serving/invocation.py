@@ -1,9 +1,10 @@
 """The port between the runtime wire service and whatever hosts endpoints.
 
-The runtime service parses and validates an invocation, then asks the router for the endpoint by
-name; the hosting layer (a later issue) implements both protocols below. Until then the composition
-root plugs in :class:`NoEndpoints`, so every invocation is answered as AWS answers one for an
-endpoint that does not exist.
+The runtime service (``services/runtime``) parses and validates an invocation, then asks an
+:class:`EndpointRouter` for the endpoint by name. Hosting implements it
+(:class:`drydock.serving.endpoint_router.HostedEndpoints`); :class:`NoEndpoints` answers every
+invocation as AWS answers one for an endpoint that does not exist. The types live here, in
+``serving``, because services may import serving's ports but serving never imports services.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class EndpointRouter(Protocol):
 
 
 class NoEndpoints:
-    """The router used until hosting exists: there are no endpoints."""
+    """A router without endpoints (a server built without hosting, and unit tests)."""
 
     async def find(self, account_id: str, region: str, endpoint_name: str) -> InferenceTarget | None:
         return None
