@@ -77,3 +77,50 @@ def is_script_mode(image: str, hyperparameters: Mapping[str, str] | None) -> boo
 def train_command() -> list[str]:
     """The command the launcher runs for a script-mode job (inside the job's environment)."""
     return [sys.executable, "-m", "drydock.frameworks", "train"]
+
+
+#: Serving side: the framework whose inference defaults (``model_fn``, ``input_fn``, ...) an image's
+#: container applies to the user's ``inference.py``. The SDK deploys ``*Model`` objects with the
+#: inference repositories and a model that comes straight from an estimator with the training one.
+SERVING_FRAMEWORKS = {
+    "sagemaker-scikit-learn": "sklearn",
+    "pytorch-inference": "pytorch",
+    "pytorch-training": "pytorch",
+    "sagemaker-pytorch": "pytorch",
+}
+
+#: The model Environment variable the SDK sets to the entry point's file name (reference §5 I).
+PROGRAM_VARIABLE = "SAGEMAKER_PROGRAM"
+
+
+def serving_framework(image: str, environment: Mapping[str, str] | None) -> str | None:
+    """The framework (``sklearn``, ``pytorch``, ``xgboost``) whose container serves this model in
+    script mode, or None when the image is not a framework image Drydock serves that way.
+
+    ``sagemaker-xgboost`` serves the user's script only when the model's Environment names one
+    (``SAGEMAKER_PROGRAM``, which ``XGBoostModel`` sets); without it the built-in algorithm serves.
+    TensorFlow Serving and Hugging Face inference images are not served in script mode.
+    """
+    repository = repository_of(image)
+    if repository is None:
+        return None
+    if repository in SERVING_FRAMEWORKS:
+        return SERVING_FRAMEWORKS[repository]
+    if repository in DUAL_MODE_REPOSITORIES and (environment or {}).get(PROGRAM_VARIABLE):
+        return "xgboost"
+    return None
+
+
+def is_script_mode_serving(image: str, environment: Mapping[str, str] | None) -> bool:
+    """Whether a model with this image and Environment serves the user's script
+    (``python -m drydock.frameworks serve``) rather than a built-in algorithm."""
+    return serving_framework(image, environment) is not None
+
+
+def serve_command(image: str, environment: Mapping[str, str] | None) -> list[str]:
+    """The command a replica runs for a script-mode model (SageMaker runs ``<image> serve``); the
+    framework is passed along so the right defaults apply. Raises ``ValueError`` for other images."""
+    framework = serving_framework(image, environment)
+    if framework is None:
+        raise ValueError(f"{image} is not a framework image served in script mode")
+    return [sys.executable, "-m", "drydock.frameworks", "serve", "--framework", framework]
