@@ -31,7 +31,7 @@ from drydock.wire.service_models import service_model
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "coverage.md"
 #: The order users look for them in; any other service follows alphabetically.
-PREFERRED = ["sagemaker", "sagemaker-runtime", "s3", "logs", "sts", "cloudtrail"]
+PREFERRED = ["sagemaker", "sagemaker-runtime", "s3", "logs", "cloudwatch", "sts", "cloudtrail"]
 
 
 class OperationCatalog(Protocol):

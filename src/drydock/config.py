@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     #: do not fit next to the running ones wait (see drydock.engine.capacity). May exceed the machine.
     max_cpus: int = 0
     max_memory_mib: int = 0
+    #: How long InvokeEndpoint waits for the model's answer before ModelError (SageMaker: 60 s).
+    invocation_timeout_seconds: float = 60.0
 
     def venv_cache(self) -> Path:
         """Where script-mode jobs keep the virtual environments their requirements.txt builds."""

@@ -70,6 +70,37 @@ class ThrottlingError(ClientError):
     code = "ThrottlingException"
 
 
+class ModelledError(DrydockError):
+    """An error re-expressed as the error shape the service's model declares for it.
+
+    smithy rpc-v2-cbor names the shape in the body's ``__type`` (``namespace#Shape``); a service
+    that is ``awsQueryCompatible`` (CloudWatch) also sends the query protocol's code in the
+    ``x-amzn-query-error`` header, and that code is what botocore shows as the error's Code.
+    ``code`` here is what the client sees, so the audit trail records the same.
+    """
+
+    def __init__(
+        self,
+        original: DrydockError,
+        *,
+        code: str,
+        status: int,
+        wire_type: str,
+        query_error: str | None,
+    ) -> None:
+        super().__init__(original.message)
+        self.code = code
+        self.status = status
+        self.sender_fault = original.sender_fault
+        self.wire_type = wire_type
+        #: ``Code;Sender`` (or ``;Receiver``) for the ``x-amzn-query-error`` header, when the service has one.
+        self.query_error = query_error
+        self._details = original.details()
+
+    def details(self) -> dict[str, object]:
+        return self._details
+
+
 # --- authentication ------------------------------------------------------------------------------
 
 
@@ -157,6 +188,27 @@ class InvalidNextToken(ClientError):
     code = "InvalidNextTokenException"
 
 
+# --- CloudWatch (metrics) keeps the query protocol's codes: its model is awsQueryCompatible ---------
+
+
+class InvalidParameterValue(ClientError):
+    code = "InvalidParameterValue"
+
+
+class InvalidParameterCombination(ClientError):
+    code = "InvalidParameterCombination"
+
+
+class MissingParameter(ClientError):
+    code = "MissingParameter"
+
+
+class MetricsInvalidNextToken(ClientError):
+    """GetMetricData's answer to a NextToken it did not issue (CloudTrail's is ``...Exception``)."""
+
+    code = "InvalidNextToken"
+
+
 # --- S3 -----------------------------------------------------------------------------------------
 
 
@@ -176,6 +228,13 @@ class InternalFailure(DrydockError):
 
 
 # --- sagemaker-runtime ----------------------------------------------------------------------------
+
+
+class RuntimeValidationError(ValidationError):
+    """sagemaker-runtime calls its validation failure ``ValidationError`` (the control plane says
+    ``ValidationException``); botocore reads it from the ``x-amzn-ErrorType`` header."""
+
+    code = "ValidationError"
 
 
 class ModelError(ClientError):

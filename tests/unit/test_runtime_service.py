@@ -9,8 +9,8 @@ from typing import Any
 import anyio
 import pytest
 
-from drydock.errors import NotImplementedOperationError
-from drydock.services.runtime.errors import RuntimeValidationError, UnknownRoute
+from drydock.errors import NotImplementedOperationError, RuntimeValidationError
+from drydock.services.runtime.errors import UnknownRoute
 from drydock.services.runtime.service import RuntimeService
 from drydock.serving.invocation import InferenceTarget, Invocation, InvocationResult, NoEndpoints
 from drydock.wire.context import Principal, RequestContext

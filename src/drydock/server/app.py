@@ -12,6 +12,7 @@ from drydock.server.credentials import Credentials, root_credentials
 from drydock.server.engine_wiring import training_runner_factory
 from drydock.server.internal import InternalRoutes
 from drydock.services.cloudtrail.handlers import api as cloudtrail_api
+from drydock.services.cloudwatch.handlers_index import api as cloudwatch_api
 from drydock.services.dependencies import Dependencies
 from drydock.services.logs.handlers_index import api as logs_api
 from drydock.services.logs.logs_service import LogsJsonService
@@ -23,6 +24,7 @@ from drydock.serving.invocation import NoEndpoints
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
 from drydock.store.log_events import LogStore
+from drydock.store.metric_data import MetricStore
 from drydock.store.migrate import upgrade
 from drydock.store.resources import ResourceRepository
 from drydock.wire.context import Principal
@@ -30,6 +32,7 @@ from drydock.wire.gateway import Gateway
 from drydock.wire.json_protocol import JsonService
 from drydock.wire.json_shapes import ShapeSerializer
 from drydock.wire.query_protocol import QueryService
+from drydock.wire.rpc_v2_cbor import RpcV2CborService
 from drydock.wire.service_port import WireService
 from drydock.wire.sigv4 import KnownKey, SigV4Authenticator
 
@@ -59,6 +62,7 @@ def build_app(settings: Settings) -> App:
     objects = open_object_store(settings, db)
     audit = AuditLog(db)
     logs = LogStore(db)
+    metrics = MetricStore(db)
     resources = ResourceRepository(db)
     training = TrainingReconciler(resources, training_runner_factory(settings, credentials, objects, logs))
     deps = Dependencies(
@@ -67,6 +71,7 @@ def build_app(settings: Settings) -> App:
         db=db,
         resources=resources,
         logs=logs,
+        metrics=metrics,
         objects=objects,
         audit=audit,
         training=training,
@@ -76,11 +81,15 @@ def build_app(settings: Settings) -> App:
         "SageMaker": JsonService(sagemaker_api, serializer),
         "Logs_20140328": LogsJsonService(logs_api, serializer),
         "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": JsonService(cloudtrail_api, serializer),
+        # CloudWatch as botocore speaks it (JSON 1.0); other SDKs use smithy rpc-v2-cbor, below.
+        "GraniteServiceVersion20100801": JsonService(cloudwatch_api, serializer),
     }
     scoped_services: dict[str, WireService] = {
         # sagemaker-runtime signs as "sagemaker"; hosting replaces NoEndpoints with its router.
         "sagemaker": RuntimeService(NoEndpoints(), serializer),
         "sts": QueryService(sts_api, strict=settings.strict_responses),
+        # CloudWatch in smithy rpc-v2-cbor has no X-Amz-Target either: it signs as "monitoring".
+        "monitoring": RpcV2CborService(cloudwatch_api, strict=settings.strict_responses),
         "s3": S3Service(
             objects, account_id=settings.account_id, region=settings.region, strict=settings.strict_responses
         ),
@@ -96,6 +105,7 @@ def build_app(settings: Settings) -> App:
         training.close()
         objects.close()
         audit.close()
+        metrics.close()
         db.dispose()
 
     gateway = Gateway(

@@ -9,6 +9,7 @@ from drydock.objects.port import ObjectStore
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
 from drydock.store.log_events import LogStore
+from drydock.store.metric_data import MetricStore
 from drydock.store.resources import ResourceRepository
 from drydock.wire.context import RequestContext
 
@@ -21,6 +22,8 @@ class Dependencies:
     resources: ResourceRepository
     #: CloudWatch Logs groups, streams and events.
     logs: LogStore
+    #: CloudWatch metric data: PutMetricData and the hosting layer write it, Get*/ListMetrics read it.
+    metrics: MetricStore
     #: Buckets and objects (embedded blob store or an external S3 endpoint): training data, artifacts.
     objects: ObjectStore
     #: The audit trail the gateway writes and CloudTrail LookupEvents reads.

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import queue
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +11,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from drydock.store.database import Database
 from drydock.store.tables import audit_events
+from drydock.store.write_queue import WriteQueue
 
-log = logging.getLogger("drydock.audit")
 #: Most rows written in one transaction when calls arrive faster than single inserts commit.
 _BATCH = 500
 
@@ -47,56 +44,23 @@ class AuditLog:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._writer: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._queue: WriteQueue[dict[str, Any]] = WriteQueue(self._write, name="audit-writer", batch=_BATCH)
 
     def record(self, event: object) -> None:
         fields = {name: getattr(event, name) for name in AuditRecord.__dataclass_fields__ if name != "id"}
-        self._ensure_writer()
         self._queue.put(fields)
 
     def flush(self) -> None:
         """Block until every event recorded so far is committed."""
-        if self._writer is not None:
-            self._queue.join()
+        self._queue.flush()
 
     def close(self) -> None:
         """Commit what is queued and stop the writer; ``record`` after this restarts it."""
-        with self._start_lock:
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            self._queue.put(None)
-            writer.join()
+        self._queue.close()
 
-    def _ensure_writer(self) -> None:
-        if self._writer is None:
-            with self._start_lock:
-                if self._writer is None:
-                    self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
-                    self._writer.start()
-
-    def _write_loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            batch = [first]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            rows = [row for row in batch if row is not None]
-            try:
-                if rows:
-                    with self.db.transaction() as connection:
-                        connection.execute(insert(audit_events), rows)
-            except Exception:
-                log.exception("could not write %d audit events", len(rows))
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-            if None in batch:
-                return
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        with self.db.transaction() as connection:
+            connection.execute(insert(audit_events), rows)
 
     def query(
         self,

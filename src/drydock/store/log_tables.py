@@ -19,10 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from drydock.store.schema import JsonDocument, binary_string, metadata
-
-#: SQLite only auto-increments an ``INTEGER PRIMARY KEY``; PostgreSQL gets a 64-bit sequence.
-EventId = BigInteger().with_variant(Integer(), "sqlite")
+from drydock.store.schema import BigId, JsonDocument, binary_string, metadata
 
 log_groups = Table(
     "log_groups",
@@ -61,7 +58,7 @@ log_events = Table(
     metadata,
     # The id orders events with equal timestamps in the order they were written, so a reader that
     # continues "after (timestamp, id)" sees each event exactly once.
-    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("stream_id", Integer, ForeignKey("log_streams.id", ondelete="CASCADE"), nullable=False),
     # Denormalised from the stream so FilterLogEvents can walk a whole group in time order.
     Column("group_id", Integer, ForeignKey("log_groups.id", ondelete="CASCADE"), nullable=False),

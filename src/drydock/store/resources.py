@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from drydock.core.clock import utcnow
 from drydock.core.listing import ListQuery, Page, SortKey
 from drydock.core.pagination import PageToken, decode_token, encode_token, fingerprint
 from drydock.core.tags import MAX_TAGS
@@ -33,6 +34,10 @@ class Resource:
     creation_time: dt.datetime
     last_modified_time: dt.datetime
     document: dict[str, Any]
+
+    def revised(self, document: dict[str, Any], status: str | None) -> Resource:
+        """This resource with a new document and status, modified now."""
+        return replace(self, document=document, status=status, last_modified_time=utcnow())
 
 
 class AlreadyExists(Exception):

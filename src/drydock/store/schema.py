@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 
 metadata = MetaData(
@@ -44,3 +44,7 @@ def binary_string(length: int) -> Any:
 
 
 JsonDocument = JSON
+
+#: A 64-bit auto-incrementing key for tables that grow without bound (log events, metric points):
+#: SQLite only auto-increments an ``INTEGER PRIMARY KEY``, PostgreSQL gets a 64-bit sequence.
+BigId = BigInteger().with_variant(Integer(), "sqlite")

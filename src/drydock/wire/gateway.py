@@ -5,7 +5,8 @@ Routing follows how the clients themselves address us (reference §0):
 1. ``/_drydock/*`` goes to the internal routes (health, metrics, UI) without a signature.
 2. ``X-Amz-Target: <Prefix>.<Op>`` selects a JSON-protocol service by its target prefix.
 3. Otherwise the SigV4 credential scope's *service* decides: ``s3`` is S3 (never decided by path: a
-   bucket may be called ``endpoints``), ``sagemaker`` is the runtime, ``sts`` the query protocol.
+   bucket may be called ``endpoints``), ``sagemaker`` is the runtime, ``sts`` the query protocol,
+   ``monitoring`` CloudWatch (smithy rpc-v2-cbor, ``POST /service/<prefix>/operation/<Op>``).
 
 Every response carries ``x-amzn-RequestId``; every API call is written to the audit sink.
 """
@@ -232,6 +233,8 @@ _ANONYMOUS = Principal(access_key_id="", arn="anonymous", account="", user_id="a
 def _guess_protocol(request: HttpRequest) -> Protocol:
     if request.headers.get("x-amz-target"):
         return Protocol.JSON
+    if request.headers.get("smithy-protocol") == "rpc-v2-cbor":
+        return Protocol.RPC_V2_CBOR
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return Protocol.QUERY
     if request.method == "POST" and _RUNTIME_PATH.fullmatch(request.raw_path):

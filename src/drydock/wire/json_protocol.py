@@ -1,6 +1,9 @@
 """AWS JSON 1.0/1.1 protocol: ``POST /`` with ``X-Amz-Target: <Prefix>.<Operation>``.
 
-Used by SageMaker, CloudWatch Logs, CloudTrail and Application Auto Scaling alike.
+Used by SageMaker, CloudWatch Logs, CloudTrail and Application Auto Scaling alike, and by CloudWatch,
+which botocore speaks in JSON 1.0 although the model lists smithy rpc-v2-cbor first (botocore ranks
+``json`` above it). CloudWatch's model is ``awsQueryCompatible``: its errors are named after the
+model's shapes and carry the query protocol's code (see :mod:`drydock.wire.modelled_errors`).
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from typing import Any
 from anyio import to_thread
 
 from drydock.errors import (
+    DrydockError,
     SerializationError,
     UnknownOperationError,
 )
 from drydock.wire.context import RequestContext
+from drydock.wire.dispatch import dispatch
 from drydock.wire.error_responses import Protocol
 from drydock.wire.http import HttpRequest, HttpResponse
 from drydock.wire.json_shapes import ShapeSerializer
+from drydock.wire.modelled_errors import ModelledErrors
 from drydock.wire.registry import OperationRegistry
-from drydock.wire.validation import validate_input
 
 #: Larger than any SageMaker request (a pipeline definition is at most 1 MB inline).
 MAX_JSON_BODY = 16 * 1024 * 1024
@@ -36,8 +41,19 @@ class JsonService:
         metadata = registry.model.metadata
         self.target_prefix: str = metadata["targetPrefix"]
         self.content_type = f"application/x-amz-json-{metadata.get('jsonVersion', '1.1')}"
+        errors = ModelledErrors(registry.model)
+        #: Only query-compatible services rename their errors; the others answer Drydock's codes as they are.
+        self.errors = errors if errors.query_compatible else None
 
     async def handle(self, request: HttpRequest, ctx: RequestContext) -> HttpResponse:
+        if self.errors is None:
+            return await self._handle(request, ctx)
+        try:
+            return await self._handle(request, ctx)
+        except DrydockError as error:
+            raise self.errors.translate(error) from error
+
+    async def _handle(self, request: HttpRequest, ctx: RequestContext) -> HttpResponse:
         target = request.headers.get("x-amz-target", "")
         operation = target.rpartition(".")[2]
         if operation not in self.registry.model.operation_names:
@@ -54,13 +70,7 @@ class JsonService:
 
     def call(self, ctx: RequestContext, params: dict[str, Any]) -> Any:
         """Validate, run the handler and serialise; runs on a worker thread."""
-        operation_model = self.registry.model.operation_model(ctx.operation)
-        validated = validate_input(operation_model.input_shape, params)
-        if ctx.resource is None:
-            ctx.resource = _resource_hint(operation_model.input_shape, validated)
-        handler = self.registry.require(ctx.operation)
-        result = handler(ctx, validated)
-        return self.serializer.serialize(operation_model.output_shape, result)
+        return dispatch(self.registry, self.serializer, ctx, params)
 
 
 def _decode(body: bytes) -> dict[str, Any]:
@@ -88,14 +98,3 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _resource_hint(shape: Any, params: dict[str, Any]) -> str | None:
-    """The audit trail's resource: the first required string member (ModelName, ResourceArn, ...)."""
-    if shape is None:
-        return None
-    for name in shape.required_members:
-        value = params.get(name)
-        if isinstance(value, str):
-            return value
-    return None

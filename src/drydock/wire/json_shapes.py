@@ -36,13 +36,19 @@ class ShapeSerializer:
         if kind == "map":
             return {key: self._visit(shape.value, item, f"{path}.{key}") for key, item in value.items()}
         if kind == "timestamp":
-            return _epoch(value)
+            return self.timestamp(value)
         if kind == "blob":
-            data = value.encode() if isinstance(value, str) else bytes(value)
-            return base64.b64encode(data).decode("ascii")
+            return self.blob(value.encode() if isinstance(value, str) else bytes(value))
         if kind in ("float", "double"):
             return float(value)
         return value
+
+    def timestamp(self, value: Any) -> Any:
+        """A timestamp as the protocol writes it; subclasses for other encodings override this."""
+        return epoch_seconds(value)
+
+    def blob(self, data: bytes) -> Any:
+        return base64.b64encode(data).decode("ascii")
 
     def _structure(self, shape: Any, value: Any, path: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -65,7 +71,7 @@ class ShapeSerializer:
         return out
 
 
-def _epoch(value: Any) -> float | int:
+def epoch_seconds(value: Any) -> float | int:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)

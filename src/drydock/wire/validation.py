@@ -6,7 +6,7 @@ rest on the server (enums, maximum lengths, patterns, numeric ranges) and answer
     1 validation error detected: Value 'bad_name' at 'modelName' failed to satisfy constraint:
     Member must satisfy regular expression pattern: [a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?
 
-This module reproduces that, and at the same time normalises the decoded JSON into Python values
+This module reproduces that, and at the same time normalises the decoded body (JSON, CBOR) into Python values
 (timestamps become aware ``datetime``s, blobs become ``bytes``) so handlers never see wire encodings.
 """
 
@@ -116,7 +116,8 @@ def _show(value: Any) -> str:
     if isinstance(value, (_Hidden, bytes, bytearray)):
         return ""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
-        return f"{'-' if value < 0 else ''}<a {len(str(abs(value)))}-digit number>"
+        # From the bit length, not str(): a CBOR bignum may have more digits than str() will convert.
+        return f"{'-' if value < 0 else ''}<a {int(abs(value).bit_length() * math.log10(2)) + 1}-digit number>"
     if isinstance(value, str):
         shown = value if len(value) <= 256 else value[:256] + "..."
         return f"'{shown}'"
@@ -128,7 +129,13 @@ def _show(value: Any) -> str:
 
 
 def parse_timestamp(value: Any) -> dt.datetime | None:
-    """Epoch seconds (number or numeric string) or ISO-8601 text; ``None`` when it is neither."""
+    """Epoch seconds (number or numeric string), ISO-8601 text, or a datetime already decoded (CBOR's
+    tag 1); ``None`` when it is none of these."""
+    if isinstance(value, dt.datetime):
+        try:
+            return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        except OverflowError:  # year 1 at a positive offset has no UTC time
+            return None
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from drydock.core.clock import utcnow
 from drydock.engine.training.status import PRIMARY, JobStatus, Secondary, check_transition
 from drydock.store.resources import Resource, ResourceRepository
 
@@ -109,15 +108,7 @@ class JobRecord:
         def apply(resource: Resource) -> Resource:
             doc = dict(resource.document)
             edit(doc)
-            return Resource(
-                kind=resource.kind,
-                name=resource.name,
-                arn=resource.arn,
-                status=doc["TrainingJobStatus"],
-                creation_time=resource.creation_time,
-                last_modified_time=utcnow(),
-                document=doc,
-            )
+            return resource.revised(doc, doc["TrainingJobStatus"])
 
         self.repository.modify(self.arn, apply)
 

@@ -1,15 +1,8 @@
-"""The runtime's own error codes: sagemaker-runtime words some failures unlike the control plane."""
+"""The runtime's routing error (its ValidationError lives in drydock.errors, since hosting raises it too)."""
 
 from __future__ import annotations
 
-from drydock.errors import UnknownOperationError, ValidationError
-
-
-class RuntimeValidationError(ValidationError):
-    """sagemaker-runtime calls its validation failure ``ValidationError`` (the control plane says
-    ``ValidationException``); botocore reads it from the ``x-amzn-ErrorType`` header."""
-
-    code = "ValidationError"
+from drydock.errors import UnknownOperationError
 
 
 class UnknownRoute(UnknownOperationError):

@@ -3,8 +3,8 @@ InvokeEndpointWithResponseStream, routed to whichever :class:`EndpointRouter` ho
 
 from __future__ import annotations
 
-from drydock.errors import NotImplementedOperationError, ValidationError
-from drydock.services.runtime.errors import RuntimeValidationError, UnknownRoute
+from drydock.errors import NotImplementedOperationError, RuntimeValidationError, ValidationError
+from drydock.services.runtime.errors import UnknownRoute
 from drydock.services.runtime.rest_routes import RestRoutes, parse_input, render_output
 from drydock.serving.invocation import EndpointRouter, Invocation
 from drydock.wire.context import RequestContext

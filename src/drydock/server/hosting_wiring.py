@@ -1,0 +1,54 @@
+"""Builds hosting's concrete parts (replica backend, model cache, router, reconciler) from Settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from drydock.config import Settings
+from drydock.engine.launchers.sandbox import local_launcher, usable_bwrap
+from drydock.objects.port import ObjectStore
+from drydock.server.credentials import Credentials
+from drydock.server.engine_wiring import job_environment
+from drydock.serving.endpoint_metrics import EndpointMetrics, MetricSink
+from drydock.serving.endpoint_reconciler import EndpointReconciler
+from drydock.serving.endpoint_router import HostedEndpoints
+from drydock.serving.model_artifacts import ModelArtifacts
+from drydock.serving.replica_factory import ReplicaFactory
+from drydock.serving.replicas.process import ProcessReplicaBackend
+from drydock.store.log_events import LogStore
+from drydock.store.resources import ResourceRepository
+
+log = logging.getLogger("drydock.server")
+
+
+@dataclass
+class Hosting:
+    router: HostedEndpoints
+    reconciler: EndpointReconciler
+    metrics: EndpointMetrics
+
+
+def build_hosting(
+    settings: Settings,
+    credentials: Credentials,
+    resources: ResourceRepository,
+    objects: ObjectStore,
+    logs: LogStore,
+    publish_metrics: MetricSink,
+) -> Hosting:
+    metrics = EndpointMetrics()
+    holder: dict[str, EndpointReconciler] = {}
+    router = HostedEndpoints(metrics, settings.invocation_timeout_seconds, lambda: holder["reconciler"].wake())
+    # Replicas reach this server's S3 (script mode downloads its source directory) like jobs do.
+    backend = ProcessReplicaBackend(
+        local_launcher(usable_bwrap()), settings.home / "endpoints", job_environment(settings, credentials)
+    )
+    stale = backend.clean_stale()
+    if stale:
+        log.warning("stopped %d model-server replicas left running by a previous server process", stale)
+    artifacts = ModelArtifacts(objects, settings.home / "models")
+    factory = ReplicaFactory(backend, artifacts, logs, metrics)
+    reconciler = EndpointReconciler(resources, router, factory, publish_metrics)
+    holder["reconciler"] = reconciler
+    return Hosting(router, reconciler, metrics)

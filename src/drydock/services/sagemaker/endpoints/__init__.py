@@ -1,0 +1,1 @@
+"""SageMaker Endpoints: Create, Describe, List, Update, UpdateEndpointWeightsAndCapacities, Delete."""

@@ -1,0 +1,1 @@
+"""Model-server replicas: the ReplicaBackend port and its local-process implementation."""

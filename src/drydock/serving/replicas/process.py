@@ -1,0 +1,149 @@
+"""Replicas as local processes, started through the training engine's launcher.
+
+Each replica gets its own tree ``<home>/endpoints/<endpoint>/<instance id>/`` whose ``model/`` is a
+hard-linked copy of the extracted artifacts; under bubblewrap the tree is mounted at ``/opt/ml`` (so a
+container's ``/opt/ml/model`` is where SageMaker puts it) and the process cannot see the server's home.
+The model server listens on a free loopback port given in ``SAGEMAKER_BIND_TO_PORT``. Readiness is the
+first ``GET /ping`` that answers 200.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from drydock.engine.launchers.port import InstanceLaunch, Launcher, RunningInstance
+from drydock.serving.model_artifacts import link_tree
+from drydock.serving.replicas.port import Replica, ReplicaFailed, ReplicaSpec
+
+PING_INTERVAL_SECONDS = 0.02
+PID_FILE = ".replica.pid"
+PING_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass
+class ProcessReplica:
+    spec: ReplicaSpec
+    url: str
+    setup_seconds: float
+    instance: RunningInstance
+    tree: Path
+
+    def alive(self) -> bool:
+        return self.instance.exit_code() is None
+
+    def stop(self, grace_seconds: float) -> None:
+        self.instance.stop(grace_seconds)
+        shutil.rmtree(self.tree, ignore_errors=True)
+        # The sandbox launcher keeps the instance's private /tmp beside the trees, named by its host.
+        shutil.rmtree(self.tree.parent / ".sandbox" / self.spec.instance_id, ignore_errors=True)
+
+
+class ProcessReplicaBackend:
+    def __init__(self, launcher: Launcher, root: Path, environment: Mapping[str, str]) -> None:
+        self.launcher = launcher
+        #: ``<home>/endpoints``: one directory per endpoint, one tree per replica under it.
+        self.root = root
+        #: Variables every replica gets (the server's S3 endpoint and credentials, the venv cache, …).
+        self.environment = dict(environment)
+        # Every replica process is started from this one long-lived thread: bubblewrap's
+        # --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that forked it ends, and the
+        # threads that ask for replicas come and go.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replica-spawner")
+
+    def clean_stale(self) -> int:
+        """Stop replicas a previous server process left behind (it was killed before it could stop
+        them) and remove their trees; returns how many were still running. Called once at startup,
+        before any replica of this process starts."""
+        running = 0
+        for pid_file in self.root.glob(f"*/*/{PID_FILE}"):
+            try:
+                pid = int(pid_file.read_text())
+                os.killpg(pid, signal.SIGKILL)
+                running += 1
+            except (ValueError, ProcessLookupError, PermissionError):
+                pass
+            shutil.rmtree(pid_file.parent, ignore_errors=True)
+        return running
+
+    def start(self, spec: ReplicaSpec) -> Replica:
+        tree = self.root / spec.endpoint_name / spec.instance_id
+        shutil.rmtree(tree, ignore_errors=True)
+        link_tree(spec.model_dir, tree / "model")
+        port = _free_port()
+        env = {
+            **self.environment,
+            **(spec.container.get("Environment") or {}),
+            "SAGEMAKER_BIND_TO_PORT": str(port),
+            "SM_MODEL_DIR": str(tree / "model"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        started = time.monotonic()
+        launch = InstanceLaunch(
+            job_name=spec.endpoint_name,
+            # Also names the sandbox's private /tmp, which must not be shared between replicas.
+            host=spec.instance_id,
+            command=spec.command,
+            env=env,
+            workdir=tree,
+            tree_root=tree,
+            on_line=spec.on_line,
+        )
+        try:
+            instance = self._spawner.submit(self.launcher.start, launch).result()
+        except OSError as exc:
+            shutil.rmtree(tree, ignore_errors=True)
+            raise ReplicaFailed(f"The model server could not be started: {exc}") from None
+        # Orphans of a server that dies uncleanly are found by this file at the next start; under
+        # bubblewrap --die-with-parent ends them anyway, plain processes would live on.
+        (tree / PID_FILE).write_text(str(instance.pid))
+        replica = ProcessReplica(spec, f"http://127.0.0.1:{port}", 0.0, instance, tree)
+        try:
+            _wait_healthy(replica, port, started + spec.startup_timeout)
+        except BaseException:
+            replica.stop(0)
+            raise
+        replica.setup_seconds = time.monotonic() - started
+        return replica
+
+
+def _wait_healthy(replica: ProcessReplica, port: int, deadline: float) -> None:
+    while True:
+        code = replica.instance.exit_code()
+        if code is not None:
+            raise ReplicaFailed(f"The model server exited with code {code} before it passed its health check")
+        if _ping(port):
+            return
+        if time.monotonic() > deadline:
+            raise ReplicaFailed(
+                f"The primary container for production variant {replica.spec.variant_name} did not pass the ping "
+                f"health check within {replica.spec.startup_timeout:.0f} seconds."
+            )
+        time.sleep(PING_INTERVAL_SECONDS)
+
+
+def _ping(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PING_TIMEOUT_SECONDS)
+    try:
+        connection.request("GET", "/ping")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _free_port() -> int:
+    # The OS picks a free port; the model server binds it a moment later (the window is tiny, and a
+    # lost race fails the health check, which the reconciler answers with a new replica).
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
