@@ -93,8 +93,8 @@ def test_prefix_stages_nested_keys_as_hard_links(store: EmbeddedObjectStore, tmp
     _put(store, "sets/test.csv", b"no")
     tree = _tree(tmp_path)
     staged = stage_channel(store, _channel("s3://data/sets/train"), tree)
-    # The part after the prefix's last "/" is kept: "sets/train" matches both keys below.
-    assert _files(tree.channel("train")) == {"train.csv": b"1,2\n", "train/part/a.csv": b"3,4\n"}
+    # "sets/train" matches both keys: the folder's contents land under the channel, the name match keeps its name.
+    assert _files(tree.channel("train")) == {"train.csv": b"1,2\n", "part/a.csv": b"3,4\n"}
     assert staged.linked == 2
     staged_file = tree.channel("train") / "train.csv"
     blob = store.local_path(BUCKET, "sets/train.csv")
@@ -108,6 +108,30 @@ def test_a_folder_uri_stages_its_contents(store: EmbeddedObjectStore, tmp_path: 
     tree = _tree(tmp_path)
     stage_channel(store, _channel("s3://data/ds/x/", InputMode="FastFile"), tree)
     assert _files(tree.channel("train")) == {"1.csv": b"1", "sub/2.csv": b"2"}
+
+
+def test_an_sdk_upload_prefix_without_slash_stages_the_files_at_the_channel_root(
+    store: EmbeddedObjectStore, tmp_path: Path
+) -> None:
+    # Session.upload_data("data", key_prefix="sdk/train") returns "s3://bucket/sdk/train" (no "/"); the
+    # SDK's scripts then read $SM_CHANNEL_TRAIN/iris.csv. Found by tests/sdk (it was train/iris.csv).
+    _put(store, "sdk/train/iris.csv", b"1,2\n")
+    _put(store, "sdk/train/more/part.csv", b"3,4\n")
+    _put(store, "sdk/train-extra/other.csv", b"5,6\n")
+    tree = _tree(tmp_path)
+    stage_channel(store, _channel("s3://data/sdk/train"), tree)
+    assert _files(tree.channel("train")) == {
+        "iris.csv": b"1,2\n",
+        "more/part.csv": b"3,4\n",
+        "train-extra/other.csv": b"5,6\n",
+    }
+
+
+def test_a_uri_naming_one_object_stages_its_base_name(store: EmbeddedObjectStore, tmp_path: Path) -> None:
+    _put(store, "one/train.csv", b"1")
+    tree = _tree(tmp_path)
+    stage_channel(store, _channel("s3://data/one/train.csv"), tree)
+    assert _files(tree.channel("train")) == {"train.csv": b"1"}
 
 
 def test_an_empty_prefix_fails_with_the_uri(store: EmbeddedObjectStore, tmp_path: Path) -> None:

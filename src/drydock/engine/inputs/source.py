@@ -61,16 +61,14 @@ class SourceObject:
 def list_prefix(store: ObjectStore, location: Location) -> list[SourceObject]:
     """Every object an ``S3Prefix`` data source names, in key order.
 
-    S3 prefix semantics: ``s3://b/a/b`` matches ``a/b.csv`` and ``a/b/c.csv``. SageMaker keeps the
-    part of each key after the prefix's last ``/`` (so a URI naming one object lands as its base name,
-    and ``a/b`` stages ``b.csv`` and ``b/c.csv``). Folder placeholders (keys ending in ``/``) are
-    skipped, as the console-created "folders" hold no data.
+    S3 prefix semantics: ``s3://b/a/b`` matches ``a/b.csv`` and ``a/b/c.csv``. Where an object lands
+    is :func:`relative_to_prefix`. Folder placeholders (keys ending in ``/``) are skipped, as the
+    console-created "folders" hold no data.
     """
     if location.scheme == "file":
         return _list_local(location.local)
-    cut = location.key.rfind("/") + 1
     found = [
-        SourceObject(Location("s3", location.bucket, key), key[cut:], size)
+        SourceObject(Location("s3", location.bucket, key), relative_to_prefix(key, location.key), size)
         for key, size in iter_keys(store, location.bucket, location.key)
         if not key.endswith("/")
     ]
@@ -78,6 +76,22 @@ def list_prefix(store: ObjectStore, location: Location) -> list[SourceObject]:
         # SageMaker fails the job at download time with ClientError when the prefix matches nothing.
         raise ValidationError(f"No S3 objects found under S3 URL {location}")
     return found
+
+
+def relative_to_prefix(key: str, prefix: str) -> str:
+    """The path under the channel directory at which ``key``, matched by ``prefix``, lands.
+
+    A prefix naming a folder, with or without its trailing ``/``, is taken off whole: ``a/b`` and
+    ``a/b/`` both stage ``a/b/c.csv`` as ``c.csv``. That is what the SageMaker SDK relies on:
+    ``Session.upload_data`` returns ``s3://bucket/<key_prefix>`` with no ``/`` and scripts read
+    ``$SM_CHANNEL_TRAIN/<file>`` (as the SDK's local mode stages it too). A prefix ending inside a name
+    keeps that name, from the prefix's last ``/``: ``a/b`` stages ``a/b.csv`` as ``b.csv``, and a URI
+    naming one object stages it under its base name.
+    """
+    rest = key[len(prefix) :]
+    if prefix.endswith("/") or rest.startswith("/"):
+        return rest.lstrip("/")
+    return key[prefix.rfind("/") + 1 :]
 
 
 def iter_keys(store: ObjectStore, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
