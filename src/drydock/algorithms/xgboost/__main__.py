@@ -1,9 +1,12 @@
-"""``python -m drydock.algorithms.xgboost train``: the algorithm image's entry point.
+"""``python -m drydock.algorithms.xgboost train|serve``: the algorithm image's entry point.
 
-SageMaker runs algorithm images as ``<image> train``. A user's mistake (bad hyperparameter, missing
-or unreadable channel) is written to ``/opt/ml/output/failure`` as ``ClientError: <message>`` and
-anything else as ``AlgorithmError: <message>``, the prefixes SageMaker's built-in algorithms put in
-FailureReason; either way the exit status is non-zero, which fails the job.
+SageMaker runs algorithm images as ``<image> train`` for a training job and ``<image> serve`` for an
+endpoint or a batch transform; ``serve`` loads the model and answers ``/ping`` and ``/invocations``
+(:mod:`drydock.algorithms.xgboost.serving`) until SIGTERM, and exits non-zero when the model cannot
+be loaded. In training, a user's mistake (bad hyperparameter, missing or unreadable channel) is
+written to ``/opt/ml/output/failure`` as ``ClientError: <message>`` and anything else as
+``AlgorithmError: <message>``, the prefixes SageMaker's built-in algorithms put in FailureReason;
+either way the exit status is non-zero, which fails the job.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ def main(argv: list[str]) -> int:
     # xgboost imports scikit-learn for its sklearn wrapper when it can (1.4 s here); the algorithm
     # uses only the core Booster API, so blocking it cuts the start latency to the first log line.
     sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
+    if argv[:1] == ["serve"]:
+        return _serve()
     if argv[:1] != ["train"]:
-        print("usage: python -m drydock.algorithms.xgboost train", file=sys.stderr)
+        print("usage: python -m drydock.algorithms.xgboost train|serve", file=sys.stderr)
         return 2
     env = Environment.from_os()
     try:
@@ -37,6 +42,13 @@ def main(argv: list[str]) -> int:
         traceback.print_exc()
         return _fail(env, f"AlgorithmError: {type(error).__name__}: {error}")
     return 0
+
+
+def _serve() -> int:
+    from drydock.algorithms.xgboost.serving import XGBoostHandler
+    from drydock.serving.model_server import serve
+
+    return serve(XGBoostHandler())
 
 
 def _fail(env: Environment, reason: str) -> int:

@@ -30,6 +30,8 @@ class InferenceResponse:
     content_type: str
     #: Sent back as ``X-Amzn-SageMaker-Custom-Attributes`` when set.
     custom_attributes: str | None = None
+    #: A 2xx status other than 200, for containers that answer e.g. 204 to an empty request body.
+    status: int = 200
 
 
 class ModelHandlerError(Exception):
