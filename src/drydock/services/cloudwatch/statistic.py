@@ -23,7 +23,7 @@ from drydock.store.metric_data import Aggregate, Sample
 
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 _PERCENTILE = re.compile(r"p(\d{1,3}(?:\.\d{1,10})?)")
-_OTHER_EXTENDED = re.compile(r"(tm|wm|tc|ts|pr|iqm)\b.*|(TM|WM|TC|TS|PR)\(.*\)|IQM", re.IGNORECASE)
+_OTHER_EXTENDED = re.compile(r"(tm|wm|tc|ts)\d{1,3}(\.\d+)?|(tm|wm|tc|ts|pr)\(.*\)|iqm", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
