@@ -4,7 +4,8 @@ Starts ``python -m drydock.algorithms.xgboost serve`` as the replica backend doe
 ``SM_MODEL_DIR`` and a free ``SAGEMAKER_BIND_TO_PORT``) with a model trained here, and measures:
 
 1. **start** — from ``Popen`` to the first ``GET /ping`` that answers 200 (polled every 5 ms), against
-   the floor of the same interpreter running ``pass``;
+   the floor of the same interpreter running ``pass``; and the CPU time the replica had used by then
+   (``/proc/<pid>/stat``), which a busy machine does not inflate as it does the wall time;
 2. **latency** — sequential single-row ``text/csv`` invocations on one kept-alive httpx connection:
    p50/p90/p99 over ``--requests``, against ``GET /ping`` on the same connection (the HTTP round trip
    alone) and ``Booster.inplace_predict`` on the same row in this process (the model alone).
@@ -49,7 +50,12 @@ def _model(directory: Path) -> tuple[xgb.Booster, np.ndarray]:
     return booster, x
 
 
-def _start(model_dir: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _start(model_dir: Path) -> tuple[subprocess.Popen[bytes], str, float, float]:
     port = free_port()
     env = {**os.environ, "SM_MODEL_DIR": str(model_dir), "SAGEMAKER_BIND_TO_PORT": str(port)}
     started = time.monotonic()
@@ -64,7 +70,7 @@ def _start(model_dir: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
-                return process, url, time.monotonic() - started
+                return process, url, time.monotonic() - started, _cpu_seconds(process.pid)
         except httpx.TransportError:
             pass
         if process.poll() is not None:
@@ -115,12 +121,13 @@ def main() -> None:
         model_dir = Path(home)
         booster, x = _model(model_dir)
         floor = _interpreter_floor(args.starts)
-        starts = []
+        starts, start_cpu = [], []
         for _ in range(args.starts):
-            process, url, seconds = _start(model_dir)
+            process, url, seconds, cpu = _start(model_dir)
             starts.append(seconds)
+            start_cpu.append(cpu)
             _stop(process)
-        process, url, _ = _start(model_dir)
+        process, url, _, _ = _start(model_dir)
         row = x[:1]
         body = ",".join(repr(float(v)) for v in row[0]).encode()
         headers = {"Content-Type": "text/csv", "Accept": "text/csv"}
@@ -137,6 +144,7 @@ def main() -> None:
         model = _timed(lambda: booster.inplace_predict(row, validate_features=False), args.requests)
     rows = [
         ("replica start: Popen → /ping 200", starts, "s"),
+        ("replica CPU time until /ping 200", start_cpu, "s"),
         ("floor: `python -c pass`", floor, "s"),
         ("single-row CSV `POST /invocations`", invoke, "ms"),
         ("HTTP alone: `GET /ping`, same connection", ping, "ms"),
