@@ -228,7 +228,8 @@ def test_get_metric_data_pages_by_max_datapoints(cloudwatch: Any, namespace: str
 
 
 def test_bad_input_gets_cloudwatch_errors_and_the_server_keeps_serving(cloudwatch: Any, namespace: str) -> None:
-    now = dt.datetime.now(dt.UTC)
+    # Half a second past: an hour back from here rounds down to 3,601 one-second buckets, never 3,600.
+    now = dt.datetime.now(dt.UTC).replace(microsecond=500_000) - dt.timedelta(seconds=1)
     put = cloudwatch.put_metric_data
     assert error_of(put, Namespace="AWS/EC2", MetricData=[{"MetricName": "m", "Value": 1}]) == (
         400,
