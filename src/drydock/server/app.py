@@ -10,6 +10,7 @@ from drydock.engine.training.reconciler import TrainingReconciler
 from drydock.objects.backends import open_object_store
 from drydock.server.credentials import Credentials, root_credentials
 from drydock.server.engine_wiring import training_runner_factory
+from drydock.server.hosting_wiring import build_hosting
 from drydock.server.internal import InternalRoutes
 from drydock.services.cloudtrail.handlers import api as cloudtrail_api
 from drydock.services.cloudwatch.handlers_index import api as cloudwatch_api
@@ -20,7 +21,6 @@ from drydock.services.runtime.service import RuntimeService
 from drydock.services.s3.service import S3Service
 from drydock.services.sagemaker.handlers_index import api as sagemaker_api
 from drydock.services.sts.handlers import api as sts_api
-from drydock.serving.invocation import NoEndpoints
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
 from drydock.store.log_events import LogStore
@@ -65,6 +65,7 @@ def build_app(settings: Settings) -> App:
     metrics = MetricStore(db)
     resources = ResourceRepository(db)
     training = TrainingReconciler(resources, training_runner_factory(settings, credentials, objects, logs))
+    hosting = build_hosting(settings, credentials, resources, objects, logs, metrics.put)
     deps = Dependencies(
         region=settings.region,
         account_id=settings.account_id,
@@ -75,6 +76,8 @@ def build_app(settings: Settings) -> App:
         objects=objects,
         audit=audit,
         training=training,
+        endpoints=hosting.reconciler,
+        transforms=hosting.transforms,
     )
     serializer = ShapeSerializer(strict=settings.strict_responses)
     json_services: dict[str, WireService] = {
@@ -85,8 +88,8 @@ def build_app(settings: Settings) -> App:
         "GraniteServiceVersion20100801": JsonService(cloudwatch_api, serializer),
     }
     scoped_services: dict[str, WireService] = {
-        # sagemaker-runtime signs as "sagemaker"; hosting replaces NoEndpoints with its router.
-        "sagemaker": RuntimeService(NoEndpoints(), serializer),
+        # sagemaker-runtime signs as "sagemaker" and has no X-Amz-Target.
+        "sagemaker": RuntimeService(hosting.router, serializer),
         "sts": QueryService(sts_api, strict=settings.strict_responses),
         # CloudWatch in smithy rpc-v2-cbor has no X-Amz-Target either: it signs as "monitoring".
         "monitoring": RpcV2CborService(cloudwatch_api, strict=settings.strict_responses),
@@ -98,11 +101,16 @@ def build_app(settings: Settings) -> App:
 
     async def mark_ready() -> None:
         training.start()
+        hosting.reconciler.start()
+        hosting.transforms.start()
         ready["ready"] = True
 
     async def close() -> None:
         ready["ready"] = False
         training.close()
+        hosting.transforms.close()
+        hosting.reconciler.close()
+        await hosting.router.close()
         objects.close()
         audit.close()
         metrics.close()
@@ -111,7 +119,7 @@ def build_app(settings: Settings) -> App:
     gateway = Gateway(
         json_services=json_services,
         scoped_services=scoped_services,
-        internal=InternalRoutes(ready),
+        internal=InternalRoutes(ready, hosting.metrics.prometheus),
         authenticator=SigV4Authenticator(known.get, settings.clock_skew_seconds),
         audit=audit,
         deps=deps,

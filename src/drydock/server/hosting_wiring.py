@@ -1,4 +1,5 @@
-"""Builds hosting's concrete parts (replica backend, model cache, router, reconciler) from Settings."""
+"""Builds hosting's concrete parts (replica backend, model cache, router, endpoint and transform
+reconcilers) from Settings."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from drydock.serving.endpoint_router import HostedEndpoints
 from drydock.serving.model_artifacts import ModelArtifacts
 from drydock.serving.replica_factory import ReplicaFactory
 from drydock.serving.replicas.process import ProcessReplicaBackend
+from drydock.serving.transform.reconciler import TransformReconciler
 from drydock.store.log_events import LogStore
 from drydock.store.resources import ResourceRepository
 
@@ -27,6 +29,7 @@ class Hosting:
     router: HostedEndpoints
     reconciler: EndpointReconciler
     metrics: EndpointMetrics
+    transforms: TransformReconciler
 
 
 def build_hosting(
@@ -48,7 +51,8 @@ def build_hosting(
     if stale:
         log.warning("stopped %d model-server replicas left running by a previous server process", stale)
     artifacts = ModelArtifacts(objects, settings.home / "models")
-    factory = ReplicaFactory(backend, artifacts, logs, metrics)
+    factory = ReplicaFactory(backend, artifacts, logs)
     reconciler = EndpointReconciler(resources, router, factory, publish_metrics)
     holder["reconciler"] = reconciler
-    return Hosting(router, reconciler, metrics)
+    transforms = TransformReconciler(resources, factory, objects, logs, settings.home / "transform-jobs")
+    return Hosting(router, reconciler, metrics, transforms)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from drydock.engine.training.reconciler import TrainingReconciler
 from drydock.objects.port import ObjectStore
+from drydock.serving.endpoint_reconciler import EndpointReconciler
+from drydock.serving.transform.reconciler import TransformReconciler
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
 from drydock.store.log_events import LogStore
@@ -30,6 +32,10 @@ class Dependencies:
     audit: AuditLog
     #: Starts and drives training jobs; handlers wake it after CreateTrainingJob.
     training: TrainingReconciler
+    #: Brings endpoints' replicas up and down; handlers wake it after Create/Update/DeleteEndpoint.
+    endpoints: EndpointReconciler
+    #: Runs transform jobs; handlers wake it after CreateTransformJob and StopTransformJob.
+    transforms: TransformReconciler
 
 
 def deps_of(ctx: RequestContext) -> Dependencies:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from drydock.engine.reconcile_loop import ReconcileLoop
 from drydock.serving.commands import UnknownServingImage
 from drydock.serving.endpoint_metrics import MetricSink
 from drydock.serving.endpoint_record import DEPLOYMENT, PENDING, EndpointRecord
@@ -32,7 +33,7 @@ from drydock.serving.endpoint_status import EndpointStatus
 from drydock.serving.live_endpoint import LiveEndpoint, ReplicaSlot, VariantPool
 from drydock.serving.model_artifacts import ModelDataError
 from drydock.serving.replica_factory import ReplicaFactory
-from drydock.serving.replicas.port import ReplicaFailed
+from drydock.serving.replicas.port import Replica, ReplicaFailed
 from drydock.store.resources import Resource, ResourceRepository
 
 log = logging.getLogger("drydock.serving")
@@ -65,39 +66,25 @@ class EndpointReconciler:
         self._busy: dict[str, threading.Thread] = {}
         self._starting: dict[int, int] = {}  # id(pool) → replacements being started
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_metrics = 0.0
+        self._loop = ReconcileLoop("endpoint-reconciler", self.reconcile, POLL_SECONDS, log)
+        self._stop = self._loop.stopping
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="endpoint-reconciler", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def wake(self) -> None:
         """Look at the store now (after a Create/Update/Delete call) instead of at the next poll."""
-        self._wake.set()
+        self._loop.wake()
 
     def close(self) -> None:
         """Stop the loop and every replica (the endpoints come back on the next start)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.close()
         for live in self.router.all():
             self.router.withdraw(live.arn)
             self._stop_pools(list(live.variants.values()), grace=STOP_GRACE_SECONDS)
         self.factory.flush_logs()
         self.publish_metrics(self.router.metrics.drain(everything=True))
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.reconcile()
-            except Exception:
-                log.exception("endpoint reconciler pass failed")
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
 
     def reconcile(self) -> None:
         for endpoint in self.repository.in_status(KIND, _WATCHED):
@@ -139,7 +126,7 @@ class EndpointReconciler:
             finally:
                 with self._lock:
                     self._busy.pop(endpoint.name, None)
-                self._wake.set()
+                self._loop.wake()
 
         thread = threading.Thread(target=body, name=f"endpoint-{endpoint.name}", daemon=True)
         with self._lock:
@@ -239,6 +226,7 @@ class EndpointReconciler:
                 if extra > 0:
                     command, model_dir = self._prepare(variants[name])
                     for replica in self.factory.start_many(record.name, variants[name], command, model_dir, extra):
+                        self._ready(record.name, name, replica)
                         pool.add(replica)
                 pool.desired_count = counts[name]
                 surplus = pool.slots[counts[name] :]
@@ -270,6 +258,7 @@ class EndpointReconciler:
                 pool = VariantPool(name, weights[name], counts[name])
                 pools[name] = pool
                 for replica in self.factory.start_many(endpoint, variant, command, model_dir, counts[name]):
+                    self._ready(endpoint, name, replica)
                     pool.add(replica)
         except ReplicaFailed as exc:
             self._stop_pools(list(pools.values()), grace=0)
@@ -278,6 +267,9 @@ class EndpointReconciler:
             self._stop_pools(list(pools.values()), grace=0)
             raise
         return pools
+
+    def _ready(self, endpoint: str, variant: str, replica: Replica) -> None:
+        self.router.metrics.model_setup(endpoint, variant, replica.setup_seconds)
 
     def _prepare(self, variant: dict[str, Any]) -> tuple[list[str], Any]:
         try:
@@ -333,6 +325,7 @@ class EndpointReconciler:
                 if pool.retired:
                     self.factory.stop(replica, 0)
                 else:
+                    self._ready(live.name, pool.name, replica)
                     pool.add(replica)
                     log.info(
                         "endpoint=%s variant=%s instance=%s replaced", live.name, pool.name, replica.spec.instance_id

@@ -1,4 +1,4 @@
-"""Starts the replicas of a variant: model artifacts, serving command, log stream, metrics.
+"""Starts the replicas of a variant (or of a transform job): model artifacts, serving command, log stream.
 
 Each replica logs to ``/aws/sagemaker/Endpoints/<endpoint>`` in the stream ``<variant>/<instance id>``,
 as SageMaker names them; the writers are flushed by the reconciler a few times a second.
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from drydock.engine.job_logs import JobLogWriter
 from drydock.serving.commands import serve_command
-from drydock.serving.endpoint_metrics import EndpointMetrics
 from drydock.serving.endpoint_router import LOG_GROUP_PREFIX
 from drydock.serving.model_artifacts import ModelArtifacts
 from drydock.serving.replicas.port import Replica, ReplicaBackend, ReplicaFailed, ReplicaSpec
@@ -27,13 +26,10 @@ DEFAULT_STARTUP_TIMEOUT_SECONDS = 600.0
 
 
 class ReplicaFactory:
-    def __init__(
-        self, backend: ReplicaBackend, artifacts: ModelArtifacts, logs: LogStore, metrics: EndpointMetrics
-    ) -> None:
+    def __init__(self, backend: ReplicaBackend, artifacts: ModelArtifacts, logs: LogStore) -> None:
         self.backend = backend
         self.artifacts = artifacts
         self.logs = logs
-        self.metrics = metrics
         self._writers: dict[str, JobLogWriter] = {}
         self._lock = threading.Lock()
 
@@ -44,10 +40,21 @@ class ReplicaFactory:
         command = serve_command(container)
         return command, self.artifacts.prepare(container)
 
-    def start(self, endpoint: str, variant: Mapping[str, Any], command: list[str], model_dir: Path) -> Replica:
-        """One healthy replica of ``variant``; raises :class:`ReplicaFailed` with its last log lines."""
+    def start(
+        self,
+        endpoint: str,
+        variant: Mapping[str, Any],
+        command: list[str],
+        model_dir: Path,
+        log_stream: Callable[[str], tuple[str, str]] | None = None,
+    ) -> Replica:
+        """One healthy replica of ``variant``; raises :class:`ReplicaFailed` with its last log lines.
+
+        ``log_stream`` maps the instance id to its (group, stream); an endpoint's replicas log to
+        ``/aws/sagemaker/Endpoints/<endpoint>`` in ``<variant>/<instance id>``."""
         instance_id = "i-" + secrets.token_hex(9)[:17]
-        writer = JobLogWriter(self.logs, LOG_GROUP_PREFIX + endpoint, f"{variant['VariantName']}/{instance_id}")
+        group, stream = (log_stream or _endpoint_stream(endpoint, variant["VariantName"]))(instance_id)
+        writer = JobLogWriter(self.logs, group, stream)
         with self._lock:
             self._writers[instance_id] = writer
         timeout = variant.get("ContainerStartupHealthCheckTimeoutInSeconds") or DEFAULT_STARTUP_TIMEOUT_SECONDS
@@ -68,18 +75,23 @@ class ReplicaFactory:
             self.retire_logs(instance_id)
             tail = " | ".join(writer.last_lines(5))
             raise ReplicaFailed(f"{exc}{'. Last log lines: ' + tail if tail else ''}") from None
-        self.metrics.model_setup(endpoint, spec.variant_name, replica.setup_seconds)
         return replica
 
     def start_many(
-        self, endpoint: str, variant: Mapping[str, Any], command: list[str], model_dir: Path, count: int
+        self,
+        endpoint: str,
+        variant: Mapping[str, Any],
+        command: list[str],
+        model_dir: Path,
+        count: int,
+        log_stream: Callable[[str], tuple[str, str]] | None = None,
     ) -> list[Replica]:
         """``count`` healthy replicas started in parallel, or none: if one fails, the others are
         stopped and its :class:`ReplicaFailed` is raised."""
         if count <= 0:
             return []
         with ThreadPoolExecutor(max_workers=count, thread_name_prefix=f"replica-{endpoint}") as pool:
-            futures = [pool.submit(self.start, endpoint, variant, command, model_dir) for _ in range(count)]
+            futures = [pool.submit(self.start, endpoint, variant, command, model_dir, log_stream) for _ in range(count)]
             started: list[Replica] = []
             failure: BaseException | None = None
             for future in futures:
@@ -108,3 +120,7 @@ class ReplicaFactory:
             writers = list(self._writers.values())
         for writer in writers:
             writer.flush()
+
+
+def _endpoint_stream(endpoint: str, variant: str) -> Callable[[str], tuple[str, str]]:
+    return lambda instance_id: (LOG_GROUP_PREFIX + endpoint, f"{variant}/{instance_id}")

@@ -3,7 +3,9 @@
 from drydock.services.sagemaker import tags as _tags
 from drydock.services.sagemaker.api import api
 from drydock.services.sagemaker.endpoint_configs import handlers as _endpoint_configs
+from drydock.services.sagemaker.endpoints import handlers as _endpoints
 from drydock.services.sagemaker.models import handlers as _models
 from drydock.services.sagemaker.training_jobs import handlers as _training_jobs
+from drydock.services.sagemaker.transform_jobs import handlers as _transform_jobs
 
-__all__ = ["_endpoint_configs", "_models", "_tags", "_training_jobs", "api"]
+__all__ = ["_endpoint_configs", "_endpoints", "_models", "_tags", "_training_jobs", "_transform_jobs", "api"]

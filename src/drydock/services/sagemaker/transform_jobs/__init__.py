@@ -1,0 +1,1 @@
+"""SageMaker transform jobs: Create, Describe, List, Stop."""
