@@ -179,6 +179,10 @@ def test_manifest_of_files_across_two_instances(server: LiveServer, model: tuple
     )["logStreams"]
     instances = {s["logStreamName"].split("/")[1] for s in streams}
     assert len(instances) == 2
+    # Each host's utilization is in CloudWatch, as SageMaker publishes it for transform jobs.
+    metrics = server.client("cloudwatch").list_metrics(Namespace="/aws/sagemaker/TransformJobs")["Metrics"]
+    hosts = {d["Value"] for m in metrics if m["MetricName"] == "MemoryUtilization" for d in m["Dimensions"]}
+    assert {f"{job}/{instance}" for instance in instances} <= hosts
 
 
 def test_malformed_record_fails_the_job_naming_it(server: LiveServer, model: tuple[str, xgb.Booster]) -> None:

@@ -21,6 +21,9 @@ class _Replica:
     setup_seconds: float = 0.0
     stopped: list[float] = field(default_factory=list)
 
+    def usage(self) -> None:
+        return None
+
     def alive(self) -> bool:
         return True
 

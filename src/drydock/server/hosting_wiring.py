@@ -54,5 +54,7 @@ def build_hosting(
     factory = ReplicaFactory(backend, artifacts, logs)
     reconciler = EndpointReconciler(resources, router, factory, publish_metrics)
     holder["reconciler"] = reconciler
-    transforms = TransformReconciler(resources, factory, objects, logs, settings.home / "transform-jobs")
+    transforms = TransformReconciler(
+        resources, factory, objects, logs, settings.home / "transform-jobs", publish_metrics
+    )
     return Hosting(router, reconciler, metrics, transforms)

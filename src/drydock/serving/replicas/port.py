@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from drydock.serving.replicas.usage import Usage
+
 
 @dataclass(frozen=True)
 class ReplicaSpec:
@@ -41,6 +43,11 @@ class Replica(Protocol):
     url: str
     #: Seconds from start to the first healthy ``/ping`` (CloudWatch's ModelSetupTime).
     setup_seconds: float
+
+    def usage(self) -> Usage | None:
+        """CPU seconds used so far and resident memory now, or ``None`` where the backend cannot
+        tell. Never blocks for long; thread-safe."""
+        ...
 
     def alive(self) -> bool:
         """Whether the replica's process is still running. Never blocks; thread-safe."""

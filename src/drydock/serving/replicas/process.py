@@ -23,6 +23,7 @@ from pathlib import Path
 from drydock.engine.launchers.port import InstanceLaunch, Launcher, RunningInstance
 from drydock.serving.model_artifacts import link_tree
 from drydock.serving.replicas.port import Replica, ReplicaFailed, ReplicaSpec
+from drydock.serving.replicas.usage import Usage, group_usage
 
 PING_INTERVAL_SECONDS = 0.02
 PID_FILE = ".replica.pid"
@@ -36,6 +37,9 @@ class ProcessReplica:
     setup_seconds: float
     instance: RunningInstance
     tree: Path
+
+    def usage(self) -> Usage | None:
+        return group_usage(self.instance.pid)
 
     def alive(self) -> bool:
         return self.instance.exit_code() is None

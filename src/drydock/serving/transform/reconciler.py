@@ -14,6 +14,7 @@ from pathlib import Path
 
 from drydock.engine.reconcile_loop import ReconcileLoop
 from drydock.objects.port import ObjectStore
+from drydock.serving.endpoint_metrics import MetricSink
 from drydock.serving.replica_factory import ReplicaFactory
 from drydock.serving.transform.job_record import TransformRecord, TransformStatus
 from drydock.serving.transform.runner import TransformRunner
@@ -34,7 +35,9 @@ class TransformReconciler:
         objects: ObjectStore,
         logs: LogStore,
         workspace: Path,
+        publish_metrics: MetricSink,
     ) -> None:
+        self.publish_metrics = publish_metrics
         self.repository = repository
         self.factory = factory
         self.objects = objects
@@ -74,7 +77,13 @@ class TransformReconciler:
 
     def _launch(self, record: TransformRecord) -> None:
         runner = TransformRunner(
-            record, self.factory, self.objects, self.logs, self.workspace / record.name, self._finished
+            record,
+            self.factory,
+            self.objects,
+            self.logs,
+            self.workspace / record.name,
+            self._finished,
+            self.publish_metrics,
         )
         thread = threading.Thread(target=runner.run, name=f"transform-{record.name}", daemon=True)
         with self._lock:

@@ -32,10 +32,12 @@ from drydock.engine.outputs import put_file
 from drydock.errors import S3Error, ValidationError
 from drydock.objects.port import ObjectStore
 from drydock.serving.commands import UnknownServingImage
+from drydock.serving.endpoint_metrics import MetricSink
 from drydock.serving.model_artifacts import ModelDataError
 from drydock.serving.replica_factory import ReplicaFactory
 from drydock.serving.replicas.port import Replica, ReplicaFailed
 from drydock.serving.transform.data_processing import RecordProcessingError
+from drydock.serving.transform.host_usage import HostUsage
 from drydock.serving.transform.job_record import MODEL, TransformRecord, TransformStatus
 from drydock.serving.transform.model_client import Answer, ModelClient
 from drydock.serving.transform.records import Batch, Record, RecordFormatError, batches, split
@@ -74,7 +76,9 @@ class TransformRunner:
         logs: LogStore,
         workspace: Path,
         on_exit: Callable[[str], None],
+        publish_metrics: MetricSink,
     ) -> None:
+        self.publish_metrics = publish_metrics
         self.record = record
         self.factory = factory
         self.objects = objects
@@ -121,12 +125,14 @@ class TransformRunner:
         ]
         for thread in threads:
             thread.start()
+        usage = HostUsage(self.record.name, settings.instance_type)
         while any(thread.is_alive() for thread in threads):
             for thread in threads:
                 thread.join(timeout=LOG_FLUSH_SECONDS)
             for instance in self._instances:
                 instance.log.flush()
             self.factory.flush_logs()
+            self.publish_metrics(usage.sample([i.replica for i in self._instances]))
         if self._failure is not None:
             raise self._failure
         self._check_stop(force=True)
