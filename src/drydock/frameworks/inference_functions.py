@@ -44,7 +44,10 @@ class HandlerFunction:
 
 
 def _takes_context(function: Callable[..., Any], arity: int) -> bool:
-    parameters = inspect.signature(function).parameters.values()
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # some builtins and C extensions have no signature to read
+        return False
     if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
         return True
     count = len(parameters)

@@ -115,8 +115,7 @@ class ScriptModeHandler:
             raise
         except Exception as error:
             # The toolkit prints the traceback to the container log; the client gets the message.
-            traceback.print_exc(file=sys.stdout)
-            sys.stdout.flush()
+            _print_user_traceback(error)
             raise ModelHandlerError(_status_of(error), str(error) or type(error).__name__) from error
         return InferenceResponse(body, response_type, context.response_custom_attributes)
 
@@ -158,6 +157,17 @@ def _response(result: Any, accept: str) -> tuple[bytes, str]:
         f"output_fn/transform_fn must return bytes or str (or a tuple of one and its content type), "
         f"not {type(body).__name__}"
     )
+
+
+def _print_user_traceback(error: Exception) -> None:
+    """The traceback from the first frame outside this package (the user's function) on, to stdout."""
+    here = str(Path(__file__).parent)
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(here):
+        tb = tb.tb_next
+    # An error in one of our defaults (no user frame at all) keeps the whole traceback.
+    traceback.print_exception(type(error), error, tb or error.__traceback__, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def _status_of(error: Exception) -> int:
