@@ -74,7 +74,9 @@ class JsonService:
 
 
 def _decode(body: bytes) -> dict[str, Any]:
-    if not body.strip():
+    # An empty body is an empty input (some clients send none for operations without members);
+    # whitespace alone is no JSON document, and answering it as {} would hide a broken client.
+    if not body:
         return {}
     try:
         params = json.loads(body, parse_constant=_reject_constant)
