@@ -34,6 +34,7 @@ def sdk_runs(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> It
     cancer, iris = load_breast_cancer(), load_iris()
     inputs = {
         "xgboost_builtin.py": write_csv(work / "cancer" / "train.csv", cancer.data, cancer.target),
+        "xgboost_deploy.py": write_csv(work / "cancer-deploy" / "train.csv", cancer.data, cancer.target),
         "sklearn_script_mode.py": write_csv(work / "iris" / "iris.csv", iris.data, iris.target),
     }
     runs: dict[str, ScriptRun] = {}
