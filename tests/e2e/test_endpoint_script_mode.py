@@ -108,3 +108,54 @@ def test_sklearn_inference_script(server: LiveServer, tmp_path: Path) -> None:
         runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=b"1,2,3,4")
     assert "inference.py takes JSON, not text/csv" in wrong_type.value.response["OriginalMessage"]
     sagemaker.delete_endpoint(EndpointName=endpoint)
+
+
+SLOW_INFERENCE = textwrap.dedent(
+    """
+    import json, time
+
+    def model_fn(model_dir):
+        return None
+
+    def transform_fn(model, body, content_type, accept):
+        seconds = json.loads(body)["sleep"]
+        time.sleep(seconds)
+        return json.dumps({"slept": seconds}), "application/json"
+    """
+)
+
+
+def test_invocation_timeout_is_a_model_error_and_the_endpoint_keeps_serving(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path / "home", extra_env={"DRYDOCK_INVOCATION_TIMEOUT_SECONDS": "1"})
+    live.start()
+    try:
+        s3, sagemaker = live.client("s3"), live.client("sagemaker")
+        s3.create_bucket(Bucket="slow")
+        s3.put_object(Bucket="slow", Key="model.tar.gz", Body=_tar({"placeholder": b""}))
+        s3.put_object(Bucket="slow", Key="sourcedir.tar.gz", Body=_tar({"inference.py": SLOW_INFERENCE.encode()}))
+        sagemaker.create_model(
+            ModelName="slow",
+            ExecutionRoleArn=ROLE,
+            PrimaryContainer={
+                "Image": SKLEARN_IMAGE,
+                "ModelDataUrl": "s3://slow/model.tar.gz",
+                "Environment": {
+                    "SAGEMAKER_PROGRAM": "inference.py",
+                    "SAGEMAKER_SUBMIT_DIRECTORY": "s3://slow/sourcedir.tar.gz",
+                    "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
+                },
+            },
+        )
+        endpoint = deploy(sagemaker, [("AllTraffic", "slow", 1, 1.0)])
+        runtime = live.client("sagemaker-runtime")
+        with pytest.raises(ClientError) as timed_out:
+            runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=b'{"sleep": 3}')
+        assert timed_out.value.response["Error"]["Code"] == "ModelError"
+        assert (
+            "Your invocation timed out while waiting for a response from container primary"
+            in (timed_out.value.response["Error"]["Message"])
+        )
+        quick = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=b'{"sleep": 0}')
+        assert json.loads(quick["Body"].read()) == {"slept": 0}
+    finally:
+        live.stop()
