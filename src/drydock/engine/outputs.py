@@ -28,6 +28,9 @@ from drydock.objects.port import ObjectStore
 
 MODEL_ARCHIVE = "model.tar.gz"
 OUTPUT_ARCHIVE = "output.tar.gz"
+#: gzip's own default, what ``tar czf`` writes: tarfile's default of 9 took 0.5 s for a 3 MiB XGBoost
+#: model (7x level 6) to save 2% of the bytes.
+GZIP_LEVEL = 6
 
 
 def upload_outputs(store: ObjectStore, spec: Mapping[str, Any], tree: InstanceTree) -> str:
@@ -55,7 +58,7 @@ def upload_archive(store: ObjectStore, directory: Path, target: Location) -> Non
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".drydock-tar-", dir=directory.parent) as scratch:
         archive = Path(scratch) / "archive.tar.gz"
-        with tarfile.open(archive, "w:gz") as tar:
+        with tarfile.open(archive, "w:gz", compresslevel=GZIP_LEVEL) as tar:
             for path in sorted(directory.iterdir()):
                 tar.add(path, arcname=path.name)
         put_file(store, archive, target, "application/x-tar")

@@ -23,9 +23,19 @@ class InstanceLaunch:
 
 
 class RunningInstance(Protocol):
+    @property
+    def pid(self) -> int:
+        """The process id, which is also its process group id (a new session per instance)."""
+        ...
+
     def exit_code(self) -> int | None:
         """The exit code once the instance has ended and its output is drained, else ``None``.
         Never blocks. Thread-safe."""
+        ...
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds for the instance to end (``exit_code`` then answers);
+        whether it has. Lets a watcher notice the end at once instead of at its next poll. Thread-safe."""
         ...
 
     def stop(self, grace_seconds: float) -> None:

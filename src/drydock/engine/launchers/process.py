@@ -17,31 +17,51 @@ import signal
 import subprocess
 import threading
 import time
+from typing import Self
 
 from drydock.engine.launchers.port import InstanceLaunch, RunningInstance
 
 
+def spawn(launch: InstanceLaunch, *, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """Start ``launch.command`` in a session of its own, stdout and stderr merged into one pipe.
+
+    A job's stdin is ``/dev/null``; a warm worker's is the pipe its job arrives on.
+    """
+    return subprocess.Popen(
+        launch.command,
+        cwd=launch.workdir,
+        env=launch.env,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 class ProcessInstance:
-    def __init__(self, launch: InstanceLaunch, memory_mib: int | None = None) -> None:
+    """A started process whose output goes to ``launch.on_line`` from now on."""
+
+    def __init__(self, launch: InstanceLaunch, process: subprocess.Popen[bytes]) -> None:
         self.launch = launch
-        self.process = subprocess.Popen(
-            launch.command,
-            cwd=launch.workdir,
-            env=launch.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.process = process
+        self._drained = threading.Event()
+        self._reader = threading.Thread(target=self._pump, name=f"log-{launch.job_name}-{launch.host}", daemon=True)
+        self._reader.start()
+
+    @classmethod
+    def start(cls, launch: InstanceLaunch, memory_mib: int | None = None) -> Self:
+        process = spawn(launch)
         if memory_mib is not None:
             # Set from outside right after the fork (preexec_fn is unsafe in this threaded server); the
             # program's own children inherit it. Only allocations of its first instants escape.
             limit = memory_mib * 1024 * 1024
             with contextlib.suppress(ProcessLookupError):
-                resource.prlimit(self.process.pid, resource.RLIMIT_DATA, (limit, limit))
-        self._drained = threading.Event()
-        self._reader = threading.Thread(target=self._pump, name=f"log-{launch.job_name}-{launch.host}", daemon=True)
-        self._reader.start()
+                resource.prlimit(process.pid, resource.RLIMIT_DATA, (limit, limit))
+        return cls(launch, process)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
@@ -56,6 +76,15 @@ class ProcessInstance:
         if code is None or not self._drained.is_set():
             return None
         return code
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._drained.wait(timeout):
+            return False
+        # The pipe closes as the process exits; reaping it follows within moments.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(max(0.0, deadline - time.monotonic()))
+        return self.exit_code() is not None
 
     def stop(self, grace_seconds: float) -> None:
         if self.process.poll() is None:
@@ -79,4 +108,4 @@ class ProcessLauncher:
         self.memory_mib = memory_mib
 
     def start(self, launch: InstanceLaunch) -> RunningInstance:
-        return ProcessInstance(launch, self.memory_mib)
+        return ProcessInstance.start(launch, self.memory_mib)

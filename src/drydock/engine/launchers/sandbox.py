@@ -69,16 +69,21 @@ class SandboxLauncher:
     names_resolve = True
 
     def start(self, launch: InstanceLaunch) -> RunningInstance:
+        return SandboxInstance.start(self.sandboxed(launch, self._limited(launch.command)))
+
+    def sandboxed(self, launch: InstanceLaunch, command: list[str]) -> InstanceLaunch:
+        """``launch`` as bwrap runs it: ``command`` in a new sandbox over ``launch.tree_root``.
+
+        The sandbox's private ``/tmp`` and ``/etc/hosts`` live in ``<tree>/../.sandbox/<host>``.
+        """
         private = launch.tree_root.parent / ".sandbox" / launch.host
         shutil.rmtree(private, ignore_errors=True)
         (private / "tmp").mkdir(parents=True)
         hosts = private / "hosts"
         hosts.write_text(hosts_file(hosts_of(launch.env) or [launch.host]))
-        env = {key: _inside(value, launch.tree_root) for key, value in launch.env.items()}
-        # The server's TMPDIR and HOME are not in the sandbox; SageMaker containers run as root in /.
-        env |= {"TMPDIR": "/tmp", "HOME": "/tmp"}
-        argv = [*self.arguments(launch, env, private / "tmp", hosts), "--", *self._limited(launch.command)]
-        return SandboxInstance(replace(launch, command=argv, env=env, workdir=launch.tree_root))
+        env = inside_environment(launch.env, launch.tree_root)
+        argv = [*self.arguments(launch, env, private / "tmp", hosts), "--", *command]
+        return replace(launch, command=argv, env=env, workdir=launch.tree_root)
 
     def _limited(self, command: list[str]) -> list[str]:
         # Set inside the sandbox, before exec: prlimit on the outer bwrap from here would race its clone.
@@ -97,7 +102,7 @@ class SandboxLauncher:
             Path(cache).mkdir(parents=True, exist_ok=True)
             argv += ["--bind", cache, cache]
         # Files the runner staged beside the trees (a script-mode source archive) keep their real path.
-        for path in _job_files(launch, env):
+        for path in job_files(launch, env):
             argv += ["--ro-bind", path, path]
         argv += [
             "--ro-bind", str(hosts), "/etc/hosts",
@@ -162,7 +167,8 @@ def _runtime_paths() -> list[str]:
     return [p for p in paths if not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
 
 
-def _job_files(launch: InstanceLaunch, env: dict[str, str]) -> list[str]:
+def job_files(launch: InstanceLaunch, env: dict[str, str]) -> list[str]:
+    """Files the runner staged beside the trees that ``env`` names (they are bound at their real path)."""
     job_root = launch.tree_root.parent.resolve()
     found = []
     for value in env.values():
@@ -172,6 +178,13 @@ def _job_files(launch: InstanceLaunch, env: dict[str, str]) -> list[str]:
         if path.exists() and path.resolve().is_relative_to(job_root):
             found.append(str(path))
     return sorted(set(found))
+
+
+def inside_environment(env: dict[str, str], tree_root: Path) -> dict[str, str]:
+    """``env`` as a sandboxed instance sees it: paths under ``/opt/ml``, its own TMPDIR and HOME."""
+    inside = {key: _inside(value, tree_root) for key, value in env.items()}
+    # The server's TMPDIR and HOME are not in the sandbox; SageMaker containers run as root in /.
+    return inside | {"TMPDIR": "/tmp", "HOME": "/tmp"}
 
 
 def _inside(value: str, tree_root: Path) -> str:

@@ -25,6 +25,8 @@ class ResolvedCommand:
     #: Metric definitions in effect: the job's own plus a built-in algorithm's.
     metric_definitions: list[dict[str, str]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    #: The built-in algorithm's module (``argv`` is ``python -m <module> train``); ``None`` otherwise.
+    module: str | None = None
 
 
 def resolve_command(spec: dict[str, Any]) -> ResolvedCommand:
@@ -44,8 +46,17 @@ def resolve_command(spec: dict[str, Any]) -> ResolvedCommand:
         return ResolvedCommand(
             [sys.executable, "-m", algorithm.module, "train"],
             user_metrics + [m for m in builtin if m["Name"] not in known],
+            module=algorithm.module,
         )
     raise UnknownImage(
         f"ClientError: image {image!r} is neither a built-in algorithm nor a framework image Drydock "
         "knows; set AlgorithmSpecification.ContainerEntrypoint to the command to run"
     )
+
+
+def builtin_module(spec: dict[str, Any]) -> str | None:
+    """The module of the built-in algorithm ``spec`` runs; ``None`` for any other program."""
+    try:
+        return resolve_command(spec).module
+    except UnknownImage:
+        return None

@@ -42,6 +42,14 @@ class RunnerFactory(Protocol):
         """A runner for ``record`` that calls ``on_exit(name)`` when it ends."""
         ...
 
+    def start(self) -> None:
+        """Start what the runners share (the warm worker pool); called once, before the first runner."""
+        ...
+
+    def close(self) -> None:
+        """Release what :meth:`start` started; runners still running keep what they hold."""
+        ...
+
 
 class TrainingReconciler:
     def __init__(self, repository: ResourceRepository, make_runner: RunnerFactory) -> None:
@@ -56,6 +64,7 @@ class TrainingReconciler:
         self._recovered = False
 
     def start(self) -> None:
+        self.make_runner.start()
         self._thread = threading.Thread(target=self._loop, name="training-reconciler", daemon=True)
         self._thread.start()
 
@@ -68,6 +77,7 @@ class TrainingReconciler:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.make_runner.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -26,8 +26,9 @@ from drydock.engine.contract import (
 )
 from drydock.engine.job_logs import TRAINING_LOG_GROUP, JobLogWriter
 from drydock.engine.launchers.port import InstanceLaunch, Launcher, RunningInstance
+from drydock.engine.launchers.warm_pool import WARM_HOST, WarmPool, WarmWorker
 from drydock.engine.metrics import MetricDefinition, MetricSeries
-from drydock.engine.training.commands import ResolvedCommand, UnknownImage, resolve_command
+from drydock.engine.training.commands import ResolvedCommand, UnknownImage, builtin_module, resolve_command
 from drydock.engine.training.job_record import JobRecord
 from drydock.engine.training.spot import SpotPolicy
 from drydock.engine.training.status import Secondary
@@ -59,6 +60,10 @@ class TrainingRunner:
     spot: SpotPolicy | None = None
     #: Whether instances resolve each other as ``algo-N`` (the bubblewrap sandbox); else MASTER_ADDR is loopback.
     names_resolve: bool = False
+    #: Spare processes of built-in algorithms; ``None`` to start every instance cold.
+    warm: WarmPool | None = None
+    #: The instance type's memory limit in MiB (a warm worker applies it when a job takes it).
+    memory_mib: int | None = None
 
     def run(self) -> None:
         name = self.record.name
@@ -104,40 +109,43 @@ class TrainingRunner:
         count = int(spec["ResourceConfig"]["InstanceCount"])
         hosts = [host_name(i) for i in range(count)]
         cluster = Cluster.plan(hosts, names_resolve=self.names_resolve)
-        trees = [self.workspace.fresh_tree(host) for host in hosts]
-        self.record.advance(Secondary.DOWNLOADING, "Downloading input data")
-        job_mode = str(spec.get("AlgorithmSpecification", {}).get("TrainingInputMode") or "File")
-        channels = [_channel(c, job_mode) for c in spec.get("InputDataConfig", [])]
-        for index, tree in enumerate(trees):
-            self._check_stop()
-            self.workspace.stage_inputs(spec, tree, index, count)
-        command = resolve_command(spec)
-        code_env = self.workspace.stage_code(spec)
-        self.record.advance(Secondary.TRAINING, "Training image download completed. Training in progress.")
-        series = MetricSeries([MetricDefinition(m["Name"], m["Regex"]) for m in command.metric_definitions])
-        epoch = int(time.time())
-        writers = [
-            JobLogWriter(self.workspace.logs, TRAINING_LOG_GROUP, f"{spec['TrainingJobName']}/{host}-{epoch}")
-            for host in hosts
-        ]
-        running: list[RunningInstance] = []
-        for index, (host, tree) in enumerate(zip(hosts, trees, strict=True)):
-            resource = ResourceConfig(host, hosts, spec["ResourceConfig"]["InstanceType"])
-            write_config(tree, spec.get("HyperParameters", {}), resource, channels, spec.get("CheckpointConfig"))
-            env = cluster.environment(host) | self._environment(spec, tree, resource, channels, command) | code_env
-            running.append(
-                self.launcher.start(
-                    InstanceLaunch(
-                        job_name=self.record.name,
-                        host=host,
-                        command=command.argv,
-                        env=env,
-                        workdir=tree.root,
-                        tree_root=tree.root,
-                        on_line=_observer(writers[index], series),
-                    )
+        worker = self._warm_worker(spec, count)
+        try:
+            trees = [self._tree(host, worker) for host in hosts]
+            self.record.advance(Secondary.DOWNLOADING, "Downloading input data")
+            job_mode = str(spec.get("AlgorithmSpecification", {}).get("TrainingInputMode") or "File")
+            channels = [_channel(c, job_mode) for c in spec.get("InputDataConfig", [])]
+            for index, tree in enumerate(trees):
+                self._check_stop()
+                self.workspace.stage_inputs(spec, tree, index, count)
+            command = resolve_command(spec)
+            code_env = self.workspace.stage_code(spec)
+            self.record.advance(Secondary.TRAINING, "Training image download completed. Training in progress.")
+            series = MetricSeries([MetricDefinition(m["Name"], m["Regex"]) for m in command.metric_definitions])
+            epoch = int(time.time())
+            writers = [
+                JobLogWriter(self.workspace.logs, TRAINING_LOG_GROUP, f"{spec['TrainingJobName']}/{host}-{epoch}")
+                for host in hosts
+            ]
+            running: list[RunningInstance] = []
+            for index, (host, tree) in enumerate(zip(hosts, trees, strict=True)):
+                resource = ResourceConfig(host, hosts, spec["ResourceConfig"]["InstanceType"])
+                write_config(tree, spec.get("HyperParameters", {}), resource, channels, spec.get("CheckpointConfig"))
+                env = cluster.environment(host) | self._environment(spec, tree, resource, channels, command) | code_env
+                launch = InstanceLaunch(
+                    job_name=self.record.name,
+                    host=host,
+                    command=command.argv,
+                    env=env,
+                    workdir=tree.root,
+                    tree_root=tree.root,
+                    on_line=_observer(writers[index], series),
                 )
-            )
+                running.append(self._start(launch, worker))
+                worker = None  # running the job now, or ended by _start when the job did not fit it
+        finally:
+            if worker is not None:  # stopped or failed before its program started
+                worker.discard()
         try:
             codes = self._watch(running, writers, series, interrupt_after)
         finally:
@@ -167,6 +175,33 @@ class TrainingRunner:
         self.record.complete(artifacts)
         self.workspace.cleanup()
         return False
+
+    def _warm_worker(self, spec: dict[str, Any], count: int) -> WarmWorker | None:
+        """A warm worker for a single-instance built-in algorithm job, when one is spare.
+
+        A job with its own ``Environment`` gets a fresh process: it may set what a process reads only
+        as it starts (``OMP_NUM_THREADS``, ``PYTHON*``, ``LD_*``), which a warm worker has long read.
+        """
+        if self.warm is None or count != 1 or spec.get("Environment"):
+            return None
+        module = builtin_module(spec)
+        return self.warm.take(module) if module is not None else None
+
+    def _tree(self, host: str, worker: WarmWorker | None) -> InstanceTree:
+        if worker is not None and host == WARM_HOST:
+            try:
+                return self.workspace.adopt(worker.directory, host)
+            except OSError as exc:  # the worker then refuses the job (not its tree) and it starts cold
+                log.warning("job=%s could not take a warm worker's tree: %s", self.record.name, exc)
+        return self.workspace.fresh_tree(host)
+
+    def _start(self, launch: InstanceLaunch, worker: WarmWorker | None) -> RunningInstance:
+        if worker is not None:
+            instance = worker.start(launch, self.memory_mib)
+            if instance is not None:
+                log.info("job=%s host=%s runs in a warm worker", launch.job_name, launch.host)
+                return instance
+        return self.launcher.start(launch)
 
     def _watch(
         self,
@@ -203,7 +238,8 @@ class TrainingRunner:
                 for instance in running:
                     instance.stop(STOP_GRACE_SECONDS)
                 continue
-            time.sleep(POLL_SECONDS)
+            # Woken by the end of an instance, so a finished job goes on to its upload at once.
+            running[codes.index(None)].wait(POLL_SECONDS)
 
     def _check_stop(self) -> None:
         reason = self.record.stop_reason()

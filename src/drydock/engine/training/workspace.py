@@ -42,6 +42,19 @@ class Workspace:
         tree.create()
         return tree
 
+    def adopt(self, directory: Path, host: str) -> InstanceTree:
+        """Make ``directory`` (a warm worker's, holding its ``host`` tree) this job's workspace.
+
+        A rename, so the worker's sandbox, which bind-mounted the tree at ``/opt/ml`` when it started,
+        sees everything staged into the tree from now on. Raises ``OSError`` when it cannot move.
+        """
+        shutil.rmtree(self.root, ignore_errors=True)  # an earlier attempt's trees
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(directory, self.root)
+        tree = InstanceTree(self.root / host)
+        tree.create()
+        return tree
+
     def stage_inputs(self, spec: dict[str, Any], tree: InstanceTree, index: int, count: int) -> None:
         for channel in spec.get("InputDataConfig", []):
             self.staged.append(stage_channel(self.objects, channel, tree, index, count, default_mode=_mode(spec)))
@@ -98,13 +111,18 @@ class Workspace:
         return upload_outputs(self.objects, spec, tree)
 
     def base_environment(self) -> dict[str, str]:
-        env = {name: os.environ[name] for name in INHERITED if name in os.environ}
-        env["PYTHONUNBUFFERED"] = "1"
-        env.update(self.job_env)
-        return env
+        return base_environment(self.job_env)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def base_environment(job_env: dict[str, str]) -> dict[str, str]:
+    """What every job instance's environment starts from: ``INHERITED`` variables and ``job_env``."""
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(job_env)
+    return env
 
 
 def _mode(spec: dict[str, Any]) -> str:
