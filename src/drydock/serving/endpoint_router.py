@@ -1,8 +1,8 @@
 """InvokeEndpoint's path through hosting: pick a variant by weight (or TargetVariant), pick its replica
 with the fewest outstanding requests, and forward the call to the model server.
 
-The forwarding runs on the server's event loop over pooled keep-alive connections (aiohttp), so the
-hop adds well under a millisecond. Failures come back as SageMaker words them:
+The forwarding runs on the server's event loop over pooled keep-alive connections (a lean client,
+:mod:`drydock.serving.replica_client`), so the hop adds little. Failures come back as SageMaker words them:
 - a model answering non-2xx → ``ModelError`` (424) with OriginalStatusCode/OriginalMessage;
 - no answer within the invocation timeout (default 60 s, ``DRYDOCK_INVOCATION_TIMEOUT_SECONDS``) →
   ``ModelError`` with SageMaker's "Your invocation timed out" message;
@@ -19,13 +19,12 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import aiohttp
-
 from drydock.core.arns import sagemaker_arn
 from drydock.errors import ModelError, RuntimeValidationError, ServiceUnavailable
 from drydock.serving.endpoint_metrics import EndpointMetrics
 from drydock.serving.invocation import InferenceTarget, Invocation, InvocationResult
 from drydock.serving.live_endpoint import LiveEndpoint, ReplicaSlot, VariantPool
+from drydock.serving.replica_client import ReplicaClient, ReplicaConnectionError
 
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 #: How often a call that found no ready replica looks again.
@@ -48,7 +47,7 @@ class HostedEndpoints:
         #: Called (from the event loop) when a request finds a replica dead: wakes the reconciler.
         self.on_broken = on_broken
         self._live: dict[str, LiveEndpoint] = {}
-        self._session: aiohttp.ClientSession | None = None
+        self._client = ReplicaClient()
 
     # --- the reconciler's side (any thread) ------------------------------------------------------
 
@@ -74,17 +73,7 @@ class HostedEndpoints:
         return None if live is None else _Target(self, live)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # No connection limit: the least-outstanding balancer already spreads the load, and a
-            # limit would queue requests inside aiohttp where the balancer cannot see them.
-            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
-        return self._session
+        self._client.close()
 
     async def invoke(self, live: LiveEndpoint, invocation: Invocation) -> InvocationResult:
         arrived = time.perf_counter()
@@ -109,16 +98,11 @@ class HostedEndpoints:
         slot.outstanding += 1
         sent = time.perf_counter()
         try:
-            async with self._client().post(
-                f"{slot.replica.url}/invocations",
-                data=params.get("Body") or b"",
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=max(remaining, 0.001)),
-            ) as response:
-                body = await response.read()
-                status = response.status
-                content_type = response.headers.get("Content-Type")
-                custom = response.headers.get("X-Amzn-SageMaker-Custom-Attributes")
+            async with asyncio.timeout(max(remaining, 0.001)):
+                answer = await self._client.post(slot.replica.url, "/invocations", params.get("Body") or b"", headers)
+            body, status = answer.body, answer.status
+            content_type = answer.headers.get("content-type")
+            custom = answer.headers.get("x-amzn-sagemaker-custom-attributes")
         except TimeoutError:
             self._record(live, pool, None, arrived, 5)
             raise self._model_error(
@@ -127,16 +111,17 @@ class HostedEndpoints:
                 "Your invocation timed out while waiting for a response from container primary. Review the "
                 "latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.",
             ) from None
-        except aiohttp.ClientError as exc:
+        except ReplicaConnectionError as exc:
             # The replica died (or its connection broke) with the request in flight.
             slot.broken = True
+            self._client.forget(slot.replica.url)
             self.on_broken()
             self._record(live, pool, None, arrived, 5)
             raise self._model_error(
                 live,
                 0,
                 f"The model server of instance {slot.instance_id} (variant {pool.name}) stopped while handling "
-                f"the request ({type(exc).__name__}); it is being replaced.",
+                f"the request ({exc}); it is being replaced.",
             ) from None
         finally:
             slot.outstanding -= 1
