@@ -89,13 +89,29 @@ def pattern_matches(pattern: str, value: str) -> bool:
     rejects ``my_endpoint``, and ``^[a-z]+$`` rejects ``"abc\\n"`` although ``$`` would match before the
     newline in a search.
     """
+    key = (pattern, value)
+    known = _MATCHED.get(key)
+    if known is not None:
+        return known
     compiled = _compiled(pattern)
     if compiled is None:
         return True
     try:
-        return compiled.fullmatch(value, timeout=_MATCH_SECONDS) is not None
+        matched = compiled.fullmatch(value, timeout=_MATCH_SECONDS) is not None
     except TimeoutError:
-        return False
+        matched = False
+    # The same names and content types come back on every call (InvokeEndpoint's hot path spends tens
+    # of microseconds per ``regex`` match); short values are remembered, in a bounded table.
+    if len(value) <= _MEMO_VALUE_LENGTH:
+        if len(_MATCHED) >= _MEMO_ENTRIES:
+            _MATCHED.clear()
+        _MATCHED[key] = matched
+    return matched
+
+
+_MATCHED: dict[tuple[str, str], bool] = {}
+_MEMO_ENTRIES = 4096
+_MEMO_VALUE_LENGTH = 256
 
 
 def _wire_name(name: str) -> str:
