@@ -80,8 +80,11 @@ ALLOWED: dict[Secondary, set[Secondary]] = {
         Secondary.STOPPING,
         Secondary.STOPPED,
         Secondary.MAX_RUNTIME_EXCEEDED,
+        # The server died while the job uploaded its model: the job runs again after the restart.
+        Secondary.RESTARTING,
     },
     Secondary.INTERRUPTED: {
+        Secondary.RESTARTING,
         Secondary.STARTING,
         Secondary.DOWNLOADING,
         Secondary.TRAINING,
