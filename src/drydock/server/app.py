@@ -20,6 +20,7 @@ from drydock.services.logs.logs_service import LogsJsonService
 from drydock.services.runtime.service import RuntimeService
 from drydock.services.s3.service import S3Service
 from drydock.services.sagemaker.handlers_index import api as sagemaker_api
+from drydock.services.sagemaker.tuning_jobs.training_jobs_port import TuningTrainingJobs
 from drydock.services.sts.handlers import api as sts_api
 from drydock.store.audit import AuditLog
 from drydock.store.database import Database
@@ -27,6 +28,7 @@ from drydock.store.log_events import LogStore
 from drydock.store.metric_data import MetricStore
 from drydock.store.migrate import upgrade
 from drydock.store.resources import ResourceRepository
+from drydock.tuning.reconciler import TuningReconciler
 from drydock.wire.context import Principal
 from drydock.wire.gateway import Gateway
 from drydock.wire.json_protocol import JsonService
@@ -66,6 +68,8 @@ def build_app(settings: Settings) -> App:
     resources = ResourceRepository(db)
     training = TrainingReconciler(resources, training_runner_factory(settings, credentials, objects, logs))
     hosting = build_hosting(settings, credentials, resources, objects, logs, metrics.put)
+    # The tuner creates and stops training jobs through the services' own code, which needs deps.
+    tuning = TuningReconciler(resources, logs, TuningTrainingJobs(lambda: deps))
     deps = Dependencies(
         region=settings.region,
         account_id=settings.account_id,
@@ -76,6 +80,7 @@ def build_app(settings: Settings) -> App:
         objects=objects,
         audit=audit,
         training=training,
+        tuning=tuning,
         endpoints=hosting.reconciler,
         transforms=hosting.transforms,
     )
@@ -101,12 +106,14 @@ def build_app(settings: Settings) -> App:
 
     async def mark_ready() -> None:
         training.start()
+        tuning.start()
         hosting.reconciler.start()
         hosting.transforms.start()
         ready["ready"] = True
 
     async def close() -> None:
         ready["ready"] = False
+        tuning.close()
         training.close()
         hosting.transforms.close()
         hosting.reconciler.close()

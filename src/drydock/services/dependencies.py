@@ -13,6 +13,7 @@ from drydock.store.database import Database
 from drydock.store.log_events import LogStore
 from drydock.store.metric_data import MetricStore
 from drydock.store.resources import ResourceRepository
+from drydock.tuning.reconciler import TuningReconciler
 from drydock.wire.context import RequestContext
 
 
@@ -32,6 +33,8 @@ class Dependencies:
     audit: AuditLog
     #: Starts and drives training jobs; handlers wake it after CreateTrainingJob.
     training: TrainingReconciler
+    #: Drives tuning jobs; handlers wake it after Create/StopHyperParameterTuningJob.
+    tuning: TuningReconciler
     #: Brings endpoints' replicas up and down; handlers wake it after Create/Update/DeleteEndpoint.
     endpoints: EndpointReconciler
     #: Runs transform jobs; handlers wake it after CreateTransformJob and StopTransformJob.

@@ -19,7 +19,17 @@ from drydock.store.resources import Resource
 DEFAULT_MAX_RUNTIME = 86400
 
 
-def create_training_job(deps: Dependencies, request: dict[str, Any]) -> Resource:
+def create_training_job(deps: Dependencies, request: dict[str, Any], tuning_job_arn: str | None = None) -> Resource:
+    """Validate and store a training job; ``tuning_job_arn`` names the tuning job that launched it."""
+    document = training_job_document(deps, request)
+    if tuning_job_arn is not None:
+        document["TuningJobArn"] = tuning_job_arn
+    name = request["TrainingJobName"]
+    return TRAINING_JOB.create(deps, name, document, request.get("Tags"), status=JobStatus.IN_PROGRESS.value)
+
+
+def training_job_document(deps: Dependencies, request: dict[str, Any]) -> dict[str, Any]:
+    """The stored Describe document of a new job, after every check CreateTrainingJob makes (no side effects)."""
     algorithm = request.get("AlgorithmSpecification") or {}
     if not algorithm.get("TrainingImage") and not algorithm.get("AlgorithmName"):
         raise ValidationError("AlgorithmSpecification needs a TrainingImage or an AlgorithmName")
@@ -62,7 +72,7 @@ def create_training_job(deps: Dependencies, request: dict[str, Any]) -> Resource
     ]
     # Where the artifact will be; DescribeTrainingJob must always carry ModelArtifacts.
     document["ModelArtifacts"] = {"S3ModelArtifacts": f"{output.rstrip('/')}/{name}/output/model.tar.gz"}
-    return TRAINING_JOB.create(deps, name, document, request.get("Tags"), status=JobStatus.IN_PROGRESS.value)
+    return document
 
 
 def stop_training_job(deps: Dependencies, name: str) -> None:
