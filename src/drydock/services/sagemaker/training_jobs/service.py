@@ -59,6 +59,9 @@ def training_job_document(deps: Dependencies, request: dict[str, Any]) -> dict[s
     document = {key: request[key] for key in ECHOED if key in request}
     document["StoppingCondition"] = stopping
     document.setdefault("HyperParameters", {})
+    # SageMaker describes a job without a KMS key with KmsKeyId "", and the SDK's Estimator.attach
+    # (HyperparameterTuner.best_estimator() too) reads it.
+    document["OutputDataConfig"] = {"KmsKeyId": "", **request["OutputDataConfig"]}
     try:
         resolve_command(document)
     except UnknownImage as exc:

@@ -22,7 +22,7 @@ from drydock.services.sagemaker.tuning_jobs.model import (
     TUNING_JOB,
 )
 from drydock.store.resources import Resource
-from drydock.tuning.child_request import child_request
+from drydock.tuning.child_request import OBJECTIVE_HYPERPARAMETER, child_request, resource_config
 from drydock.tuning.job_document import STATUS, TRIALS
 from drydock.tuning.status import TuningStatus
 from drydock.tuning.tuning_config import MAX_TRAINING_JOBS, Definition, TuningConfig
@@ -39,17 +39,39 @@ def create_tuning_job(deps: Dependencies, request: dict[str, Any]) -> Resource:
         raise ValidationError("Autotune is not supported by Drydock; give the strategy and parameter ranges")
     config = TuningConfig.parse(request)
     name = request["HyperParameterTuningJobName"]
-    for definition in config.definitions:
-        _check_definition(deps, name, definition)
+    metrics = [_check_definition(deps, name, definition) for definition in config.definitions]
     if request.get("WarmStartConfig"):
         _check_parents(deps, request["WarmStartConfig"], config)
     document: dict[str, Any] = {key: request[key] for key in ECHOED if key in request}
+    _complete_definitions(document, config, metrics)
     document["HyperParameterTuningJobArn"] = TUNING_JOB.arn(deps, name)
     document[STATUS] = TuningStatus.IN_PROGRESS.value
     document["TrainingJobStatusCounters"] = dict(EMPTY_STATUS_COUNTERS)
     document["ObjectiveStatusCounters"] = dict(EMPTY_OBJECTIVE_COUNTERS)
     document[TRIALS] = []
     return TUNING_JOB.create(deps, name, document, request.get("Tags"), status=TuningStatus.IN_PROGRESS.value)
+
+
+def _complete_definitions(document: dict[str, Any], config: TuningConfig, metrics: list[list[dict[str, str]]]) -> None:
+    """Store the request as Describe shows it and the SDK's ``HyperparameterTuner.attach`` reads it:
+    each definition with ``_tuning_objective_metric`` among its static hyperparameters (SageMaker adds
+    it; attach removes it), with the ResourceConfig its training jobs get (attach reads ResourceConfig,
+    though the SDK sends HyperParameterTuningResourceConfig) and with the metric definitions in effect
+    (a built-in algorithm's, when the request gave none); ParameterRanges with all three lists."""
+    single = document.get("TrainingJobDefinition")
+    stored = [single] if single else document["TrainingJobDefinitions"]
+    for spec, definition, effective in zip(stored, config.definitions, metrics, strict=True):
+        statics = dict(spec.get("StaticHyperParameters") or {})
+        statics[OBJECTIVE_HYPERPARAMETER] = definition.objective.metric_name
+        spec["StaticHyperParameters"] = statics
+        spec.setdefault("ResourceConfig", resource_config(spec))
+        spec["AlgorithmSpecification"].setdefault("MetricDefinitions", effective)
+    ranges = [document["HyperParameterTuningJobConfig"].get("ParameterRanges")]
+    ranges += [spec.get("HyperParameterRanges") for spec in stored]
+    for item in ranges:
+        for kind in ("IntegerParameterRanges", "ContinuousParameterRanges", "CategoricalParameterRanges"):
+            if item is not None:
+                item.setdefault(kind, [])
 
 
 def stop_tuning_job(deps: Dependencies, name: str) -> None:
@@ -77,7 +99,8 @@ def delete_tuning_job(deps: Dependencies, name: str) -> None:
     TUNING_JOB.delete(deps, name)
 
 
-def _check_definition(deps: Dependencies, tuning_job_name: str, definition: Definition) -> None:
+def _check_definition(deps: Dependencies, tuning_job_name: str, definition: Definition) -> list[dict[str, str]]:
+    """Check one definition as CreateTrainingJob would; the metric definitions its jobs will have."""
     spec = definition.document
     where = f"TrainingJobDefinition {definition.name}" if definition.name else "TrainingJobDefinition"
     if not spec.get("ResourceConfig") and not spec.get("HyperParameterTuningResourceConfig"):
@@ -102,6 +125,7 @@ def _check_definition(deps: Dependencies, tuning_job_name: str, definition: Defi
         raise ValidationError(f"{where}: {exc}") from None
     if definition.objective.metric_name not in {m["Name"] for m in metrics}:
         raise ValidationError(MISSING_METRIC)
+    return metrics
 
 
 def _check_parents(deps: Dependencies, warm: dict[str, Any], config: TuningConfig) -> None:
