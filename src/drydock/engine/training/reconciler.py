@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from drydock.engine.capacity import CapacityQueue, JobTooLarge, job_demand
+from drydock.engine.reconcile_loop import ReconcileLoop
 from drydock.engine.training.job_record import JobRecord
 from drydock.engine.training.runner import TrainingRunner
 from drydock.engine.training.status import JobStatus, Secondary
@@ -58,35 +59,20 @@ class TrainingReconciler:
         self.capacity = make_runner.capacity
         self._running: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._recovered = False
+        self._loop = ReconcileLoop("training-reconciler", self.reconcile, POLL_SECONDS, log)
 
     def start(self) -> None:
         self.make_runner.start()
-        self._thread = threading.Thread(target=self._loop, name="training-reconciler", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def wake(self) -> None:
         """Look at the store now (called after CreateTrainingJob) instead of at the next poll."""
-        self._wake.set()
+        self._loop.wake()
 
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._loop.close()
         self.make_runner.close()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.reconcile()
-            except Exception:
-                log.exception("training reconciler pass failed")
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
 
     def reconcile(self) -> None:
         jobs = self.repository.in_status(KIND, [JobStatus.IN_PROGRESS, JobStatus.STOPPING])
@@ -147,7 +133,7 @@ class TrainingReconciler:
         with self._lock:
             self._running.pop(name, None)
         self.capacity.release(name)
-        self._wake.set()  # a queued job may fit now
+        self._loop.wake()  # a queued job may fit now
 
 
 def _status_message(message: str) -> Callable[[dict[str, Any]], None]:
