@@ -1,5 +1,6 @@
 """Batch transform through real boto3: CSV with XGBoost, joins and filters, JSON Lines, manifests across
-two instances, StopTransformJob, and a malformed record that fails the job with its name."""
+two instances, StopTransformJob, a malformed record and an overlong line that fail the job with their
+names, and Line + MultiRecord requests cut from the input's bytes (CRLF, blank lines, JoinSource)."""
 
 from __future__ import annotations
 
@@ -202,6 +203,49 @@ def test_malformed_record_fails_the_job_naming_it(server: LiveServer, model: tup
     assert reason.startswith("ClientError:"), reason
     assert f"record 27 of s3://{BUCKET}/{job}/in/rows.csv" in reason, reason
     assert _outputs(server, f"{job}/out/") == {}  # nothing partial is ever written
+
+
+def _line_batches_job(server: LiveServer, model: str, prefix: str, body: bytes, **extra: object) -> dict[str, object]:
+    """A Line + MultiRecord job over one object holding ``body``, with MaxPayloadInMB 1: once ended."""
+    s3, sagemaker = server.client("s3"), server.client("sagemaker")
+    job = unique(prefix)
+    s3.put_object(Bucket=BUCKET, Key=f"{job}/in/rows.csv", Body=body)
+    source, output = f"s3://{BUCKET}/{job}/in/rows.csv", f"s3://{BUCKET}/{job}/out"
+    sagemaker.create_transform_job(
+        **transform_request(job, model, source, output, BatchStrategy="MultiRecord", MaxPayloadInMB=1, **extra)
+    )
+    described: dict[str, object] = wait_for_transform(sagemaker, job)
+    return described
+
+
+def test_crlf_and_blank_lines_joined_with_their_outputs(server: LiveServer, model: tuple[str, xgb.Booster]) -> None:
+    name, booster = model
+    features = np.tile(diabetes()[0], (12, 1))  # about 1.1 MB of CSV: two requests of at most 1 MB
+    lines = []
+    for i, row in enumerate(features):
+        lines.append(",".join(repr(float(v)) for v in row))
+        if i % 97 == 0:
+            lines.append("")  # a blank line is no record: skipped, with no output line
+    body = ("\r\n".join(lines) + "\r\n").encode()
+    assert len(body) > 1024 * 1024
+    described = _line_batches_job(server, name, "lines", body, DataProcessing={"JoinSource": "Input"})
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    job = str(described["TransformJobName"])
+    joined = [line.split(",") for line in _outputs(server, f"{job}/out/")["rows.csv.out"].decode().splitlines()]
+    assert len(joined) == len(features)
+    assert [row[:-1] for row in joined] == [[repr(float(v)) for v in row] for row in features]
+    np.testing.assert_allclose([float(row[-1]) for row in joined], booster.predict(xgb.DMatrix(features)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_line_above_max_payload_fails_the_job_naming_it(
+    server: LiveServer, model: tuple[str, xgb.Booster], line_end: str
+) -> None:
+    rows = [",".join(repr(float(v)) for v in row) for row in diabetes()[0][:20]]
+    rows[11] = ",".join(["1.5"] * 300_000)  # line 12: 1.2 MB
+    described = _line_batches_job(server, model[0], "long", line_end.join(rows).encode())
+    assert described["TransformJobStatus"] == "Failed"
+    assert f"record 12 is {len(rows[11])} bytes, more than MaxPayloadInMB allows" in str(described["FailureReason"])
 
 
 def test_stop_transform_job(server: LiveServer, model: tuple[str, xgb.Booster]) -> None:

@@ -40,7 +40,7 @@ from drydock.serving.transform.data_processing import RecordProcessingError
 from drydock.serving.transform.host_usage import HostUsage
 from drydock.serving.transform.job_record import MODEL, TransformRecord, TransformStatus
 from drydock.serving.transform.model_client import Answer, ModelClient
-from drydock.serving.transform.records import Batch, Record, RecordFormatError, batches, split
+from drydock.serving.transform.records import Batch, Record, RecordFormatError, batches, line_batches, split
 from drydock.serving.transform.settings import BatchingPlan, TransformSettings
 from drydock.store.log_events import LogStore
 
@@ -221,6 +221,11 @@ class TransformRunner:
         try:
             if settings.compression == "Gzip":
                 stream = gzip.GzipFile(fileobj=stream, mode="rb")
+            unfiltered_lines = settings.split_type == "Line" and processing.input_filter is None
+            if unfiltered_lines and plan.multi_record and plan.max_payload:
+                # Requests cut from the bytes as they are: no record is split out unless one fails.
+                yield from line_batches(stream, plan.max_payload)
+                return
             records: Iterator[Record] = split(stream, settings.split_type, str(source.location))
             if processing.input_filter is not None:
                 records = (Record(r.number, self._filtered(processing.model_input, r, source), r.data) for r in records)
@@ -256,11 +261,11 @@ class TransformRunner:
             out.write(answer.body)
             if settings.assemble_lines and not answer.body.endswith(b"\n"):
                 out.write(b"\n")
-            return len(batch.records)
-        predictions = [answer.body] if len(batch.records) == 1 else answer.body.rstrip(b"\n").split(b"\n")
-        if len(predictions) != len(batch.records):
+            return batch.count
+        predictions = [answer.body] if batch.count == 1 else answer.body.rstrip(b"\n").split(b"\n")
+        if len(predictions) != batch.count:
             raise TransformFailed(
-                f"ClientError: the model answered {len(predictions)} lines for the {len(batch.records)} records "
+                f"ClientError: the model answered {len(predictions)} lines for the {batch.count} records "
                 f"{batch.first}-{batch.last} of {source.location}; JoinSource and OutputFilter need one output "
                 "line per input record"
             )
@@ -271,14 +276,14 @@ class TransformRunner:
                 raise TransformFailed(f"ClientError: record {record.number} of {source.location}: {exc}") from None
             if settings.assemble_lines:
                 out.write(b"\n")
-        return len(batch.records)
+        return batch.count
 
     def _failed_record(
         self, instance: _Instance, batch: Batch, answer: Answer, source: SourceObject
     ) -> TransformFailed:
         """The FailureReason for a failed request, naming the record the model rejects."""
         culprit, failed = batch.records[0], answer
-        if len(batch.records) > 1 and 400 <= answer.status < 500:
+        if batch.count > 1 and 400 <= answer.status < 500:
             # Retried one record at a time, the first the model rejects is the one to name.
             for record in batch.records:
                 single = instance.client.invoke(record.data)
@@ -287,7 +292,7 @@ class TransformRunner:
                     break
         where = (
             f"record {culprit.number}"
-            if len(batch.records) == 1 or failed is not answer
+            if batch.count == 1 or failed is not answer
             else (f"records {batch.first}-{batch.last}")
         )
         message = failed.body.decode("utf-8", "replace").strip()[:500]
