@@ -247,7 +247,7 @@ def in_process(csv_path: Path, model_dir: Path, out_path: Path, chunk_rows: int,
     env = {**os.environ, "OMP_NUM_THREADS": str(nthread)}
     done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return {**result, "load_after": f"{os.getloadavg()[0]:.2f}"}
 
 
 # --- transform ---------------------------------------------------------------------------------------
@@ -318,6 +318,7 @@ def transform(live: LiveServer, model: str, concurrency: int, key: str, workdir:
             time.sleep(POLL_SECONDS)
         client_seconds = time.perf_counter() - created
         server_cpu = _cpu_seconds(server_pid) - server_cpu
+        load_after = f"{os.getloadavg()[0]:.2f}"
     if job["TransformJobStatus"] != "Completed":
         raise RuntimeError(f"{name} ended {job['TransformJobStatus']}: {job.get('FailureReason')}")
     server_peak = _status_kib(server_pid, "VmHWM") if exact_peak else sampler.server_peak_kib
@@ -333,6 +334,7 @@ def transform(live: LiveServer, model: str, concurrency: int, key: str, workdir:
         # The job's own timestamps: polling's granularity is not in them.
         "seconds": (job["TransformEndTime"] - job["CreationTime"]).total_seconds(),
         "client_seconds": client_seconds,
+        "load_after": load_after,
         "job_seconds": (job["TransformEndTime"] - job["TransformStartTime"]).total_seconds(),
         "stream_seconds": float(streamed.group(1)),
         "server_before_kib": server_before_kib,
@@ -378,14 +380,15 @@ def render(data: dict[str, Any], baselines: list[dict[str, Any]], runs: list[dic
         f"{DEPTH}. Upload with boto3 `upload_file` (multipart, 64 MiB parts): {data['upload_seconds']:.1f} s "
         f"({data['bytes'] / MIB / data['upload_seconds']:.0f} MiB/s).",
         "",
-        "| run | load | seconds | rows/s | ÷ in-process | CPU s | CPU µs/row |",
+        "| run | load: start → end | seconds | rows/s | ÷ in-process | CPU s | CPU µs/row |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for when, run in zip(("before", "after"), baselines, strict=False):
         rate = rows / run["seconds"]
+        load = f"{run['load']} → {run['load_after']}"
         lines.append(
             f"| in-process, {when} the jobs: pandas `read_csv(chunksize={data['chunk_rows']:,})` + "
-            f"`inplace_predict`, nthread 1 | {run['load']} | {run['seconds']:.2f} | {rate:,.0f} "
+            f"`inplace_predict`, nthread 1 | {load} | {run['seconds']:.2f} | {rate:,.0f} "
             f"| {rate / base_rate:.3f} | {run['cpu']:.1f} | {run['cpu'] / rows * 1e6:.2f} |"
         )
     for run in runs:
@@ -393,7 +396,8 @@ def render(data: dict[str, Any], baselines: list[dict[str, Any]], runs: list[dic
         label = f"transform, MaxConcurrentTransforms {run['concurrency']}"
         rate, streamed = rows / run["seconds"], rows / run["stream_seconds"]
         lines += [
-            f"| {label}: CreationTime → TransformEndTime | {run['load']} | {run['seconds']:.2f} | {rate:,.0f} "
+            f"| {label}: CreationTime → TransformEndTime | {run['load']} → {run['load_after']} "
+            f"| {run['seconds']:.2f} | {rate:,.0f} "
             f"| {rate / base_rate:.3f} | {cpu:.1f} (server {run['server_cpu']:.1f} + replica "
             f"{run['replica_cpu']:.1f}) | {cpu / rows * 1e6:.2f} |",
             f"| {label}: streaming | | {run['stream_seconds']:.2f} | {streamed:,.0f} | {streamed / base_rate:.3f} "
@@ -402,10 +406,11 @@ def render(data: dict[str, Any], baselines: list[dict[str, Any]], runs: list[dic
     base_peak, base_rest = _mib(baseline["peak_kib"]), _mib(baseline["ready_kib"])
     lines += [
         "",
-        "*÷ in-process*: against the faster in-process run. *streaming*: from the job's own log line, first byte "
-        "read to output stored, without the replica's start and the job's bookkeeping. *CPU*: user + system "
-        "time of the processes (the server's and the replica's whole process group), which other work on the "
-        "machine does not inflate as it does the wall time.",
+        "*load*: the 1-minute load average when the run started and when it ended (other sessions share the "
+        "machine). *÷ in-process*: against the faster in-process run. *streaming*: from the job's own log line, "
+        "first byte read to output stored, without the replica's start and the job's bookkeeping. *CPU*: user + "
+        "system time of the processes (the server's and the replica's whole process group), which other work on "
+        "the machine does not inflate as it does the wall time.",
         "",
         "| memory (RSS, MiB) | at rest | peak | peak - rest | peak ÷ in-process peak | (peak - rest) ÷ in-process |",
         "|---|---:|---:|---:|---:|---:|",
