@@ -236,6 +236,8 @@ def test_stopping_a_tuning_job_stops_its_training_jobs(sagemaker: Any) -> None:
         time.sleep(0.1)
         running = [s for s in training_jobs(sagemaker, name) if s["TrainingJobStatus"] == "InProgress"]
     assert len(running) == 2
+    with pytest.raises(ClientError, match="stop it before deleting it"):
+        sagemaker.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     assert sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
         "HyperParameterTuningJobStatus"
@@ -249,6 +251,13 @@ def test_stopping_a_tuning_job_stops_its_training_jobs(sagemaker: Any) -> None:
     assert job["TrainingJobStatusCounters"]["InProgress"] == 0
     with pytest.raises(ClientError, match="can no longer be stopped"):
         sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    sagemaker.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    with pytest.raises(ClientError, match="not found"):
+        sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    # Its training jobs stay.
+    assert (
+        sagemaker.describe_training_job(TrainingJobName=running[0]["TrainingJobName"])["TrainingJobStatus"] == "Stopped"
+    )
 
 
 def test_requests_sagemaker_refuses(sagemaker: Any) -> None:

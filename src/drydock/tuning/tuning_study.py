@@ -23,7 +23,7 @@ from optuna.trial import TrialState as OptunaState
 
 from drydock.tuning.strategy import make_pruner, make_sampler, trial_seed
 from drydock.tuning.trial_record import TrialRecord, TrialState
-from drydock.tuning.tuning_config import Definition, TuningConfig
+from drydock.tuning.tuning_config import Definition, Strategy, TuningConfig
 
 #: The sampler's parameter that picks a training job definition when there are several.
 DEFINITION_KEY = "TrainingJobDefinitionName"
@@ -67,7 +67,9 @@ class TuningStudy:
         self.config = config
         self.study = optuna.create_study(
             study_name=name,
-            sampler=make_sampler(config, config.seed),
+            # Seeded from RandomSeed and the number of trials already made, so a study rebuilt after a
+            # restart does not replay the proposals its first sampler made (see strategy.trial_seed).
+            sampler=make_sampler(config, trial_seed(config.seed, len(warm) + len(records))),
             pruner=make_pruner(config),
             direction="maximize" if config.objective.maximize else "minimize",
         )
@@ -85,9 +87,11 @@ class TuningStudy:
     # --- proposals ------------------------------------------------------------------------------
 
     def ask(self) -> Proposal:
-        # A sampler per proposal, seeded from RandomSeed and the trial number (see strategy.trial_seed).
-        number = len(self.study.get_trials(deepcopy=False))
-        self.study.sampler = make_sampler(self.config, trial_seed(self.config.seed, number))
+        if self.config.strategy is Strategy.RANDOM:
+            # A sampler per proposal, seeded from RandomSeed and the trial number: trial n is the same
+            # point in every run, however the jobs interleave and whether or not the server restarted.
+            number = len(self.study.get_trials(deepcopy=False))
+            self.study.sampler = make_sampler(self.config, trial_seed(self.config.seed, number))
         trial = self.study.ask()
         definitions = self.config.definitions
         definition = definitions[0]

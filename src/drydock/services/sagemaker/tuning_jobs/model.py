@@ -35,7 +35,7 @@ def describe(resource: Resource) -> dict[str, Any]:
         "CreationTime": resource.creation_time,
         "LastModifiedTime": resource.last_modified_time,
         # Wall-clock time the tuning job has run (SageMaker's ConsumedResources.RuntimeInSeconds).
-        "ConsumedResources": {"RuntimeInSeconds": int((ended or time.time()) - created)},
+        "ConsumedResources": {"RuntimeInSeconds": round((ended or time.time()) - created)},
     }
 
 

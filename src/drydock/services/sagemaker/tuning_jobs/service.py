@@ -96,6 +96,14 @@ def delete_tuning_job(deps: Dependencies, name: str) -> None:
     job = TUNING_JOB.get(deps, name)
     if not TuningStatus(job.status or job.document[STATUS]).ended:
         raise ValidationError(f"The hyperparameter tuning job {name} is {job.status}; stop it before deleting it.")
+    # A running warm-start child rebuilds its search from its parents' results after a restart.
+    for child in deps.resources.in_status(TUNING_JOB.arn_type, [TuningStatus.IN_PROGRESS, TuningStatus.STOPPING]):
+        parents = (child.document.get("WarmStartConfig") or {}).get("ParentHyperParameterTuningJobs") or []
+        if any(p.get("HyperParameterTuningJobName", "").lower() == job.name.lower() for p in parents):
+            raise ValidationError(
+                f"The hyperparameter tuning job {name} is a warm-start parent of {child.name}, which is "
+                f"{child.status}; delete it once {child.name} has ended."
+            )
     TUNING_JOB.delete(deps, name)
 
 
