@@ -375,3 +375,68 @@ def test_bayesian_tuning_of_builtin_xgboost_beats_its_default_hyperparameters(se
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"] == "validation:logloss"
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] < default_loss
     assert set(best["TunedHyperParameters"]) == {"eta", "min_child_weight", "max_depth"}
+
+
+def test_completion_criteria_end_the_search_early(sagemaker: Any) -> None:
+    target, patience = unique("target"), unique("patience")
+    # Every job's loss is below 5 (at most 0.49 + 0.36 + 0.2 + 1 for one epoch): the first result ends it.
+    create(
+        sagemaker,
+        target,
+        tuning_config("Random", XY, 10, 1, TuningJobCompletionCriteria={"TargetObjectiveMetricValue": 5.0}),
+    )
+    patient = tuning_config(
+        "Random",
+        XY,
+        30,
+        1,
+        RandomSeed=5,
+        TuningJobCompletionCriteria={"BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}},
+    )
+    create(sagemaker, patience, patient)
+    job = wait_for_tuning(sagemaker, target)
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert len(training_jobs(sagemaker, target)) == 1
+    job = wait_for_tuning(sagemaker, patience, timeout=120)
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert 4 <= len(training_jobs(sagemaker, patience)) < 30
+    assert job["TuningJobCompletionDetails"]["NumberOfTrainingJobsObjectiveNotImproving"] == 3
+
+
+def test_several_training_job_definitions_in_one_search(sagemaker: Any) -> None:
+    name = unique("defs")
+    x_range = {"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}
+    y_range = {"ContinuousParameterRanges": [{"Name": "y", "MinValue": "0", "MaxValue": "1"}]}
+    objective = {"Type": "Minimize", "MetricName": "loss"}
+    sagemaker.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name,
+        HyperParameterTuningJobConfig={
+            "Strategy": "Random",
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 4},
+            "RandomSeed": 2,
+        },
+        TrainingJobDefinitions=[
+            {
+                **program_definition(BUCKET, opt="a"),
+                "DefinitionName": "alpha",
+                "TuningObjective": objective,
+                "HyperParameterRanges": x_range,
+            },
+            {
+                **program_definition(BUCKET, opt="c"),
+                "DefinitionName": "beta",
+                "TuningObjective": objective,
+                "HyperParameterRanges": y_range,
+            },
+        ],
+    )
+    job = wait_for_tuning(sagemaker, name)
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    summaries = training_jobs(sagemaker, name)
+    assert len(summaries) == 8
+    assert {s["TrainingJobDefinitionName"] for s in summaries} == {"alpha", "beta"}
+    for summary in summaries:
+        expected = {"alpha": {"x"}, "beta": {"y"}}[summary["TrainingJobDefinitionName"]]
+        assert set(summary["TunedHyperParameters"]) == expected
+        child = sagemaker.describe_training_job(TrainingJobName=summary["TrainingJobName"])
+        assert child["HyperParameters"]["opt"] == {"alpha": "a", "beta": "c"}[summary["TrainingJobDefinitionName"]]
