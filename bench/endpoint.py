@@ -19,16 +19,16 @@ both on ``load_breast_cancer`` (30 features) — measures one row of ``text/csv`
   ``mlflow.sklearn`` / ``mlflow.xgboost`` from the same files), ``POST /invocations`` over a keep-alive
   connection, no signing (MLflow has none). See bench/mlflow_baseline.py for its virtualenv.
 
-Each is run with 1 and 16 concurrent clients for a fixed time. Clients are separate processes
-(forked), not threads, as in bench/control_plane.py: a boto3 call costs about a millisecond of client
-Python, and 16 threads in one interpreter would measure that interpreter's GIL. It also measures
+Each is run with 1 and 16 concurrent clients for a fixed time, split into rounds that interleave all
+targets (the machine is shared; see the LEGEND below). Clients are separate processes (forked), not
+threads (bench/client_processes.py says why). It also measures
 CreateEndpoint → InService (DescribeEndpoint polled every 20 ms) for each model, ``--deploys`` times.
 
 Goals (issue 4): Drydock adds at most 1 ms at p50 over in-process (1 client); its throughput is at
 least 2x MLflow's; CreateEndpoint reaches InService in under 3 s.
 
 Prints a table and appends a dated section to docs/benchmarks.md (machine, date, commit, load).
-A script, not a test: ``.venv/bin/python bench/endpoint.py [--duration 10] [--clients 1,16]``.
+A script, not a test: ``.venv/bin/python bench/endpoint.py [--duration 12] [--rounds 3] [--clients 1,16]``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -59,7 +60,7 @@ from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mlflow_baseline
-from client_processes import ClientProcesses
+from client_processes import ClientProcesses, ClientResult
 from control_plane import machine
 from endpoint_clients import InvocationsPoster, SignedInvoker, boto3_invoker, mlflow_request, signing_cost
 from endpoint_load import Quiet, busy_cpu_seconds, process_tree_cpu
@@ -247,23 +248,60 @@ class Run:
 Factory = Callable[[], Callable[[], bytes]]
 
 
-def measure(model: str, target: str, make: Factory, clients: int, args: argparse.Namespace, server: int | None) -> Run:
+@dataclass
+class Target:
+    """One thing to measure: a model behind one way of asking it, and the server process to watch."""
+
+    model: Model
+    label: str
+    make: Factory
+    server: int | None  # the root of the server's process tree; None in-process
+
+
+@dataclass
+class Window:
+    """One timed window of one target at one concurrency."""
+
+    results: list[ClientResult]
+    wall: float
+    load: float
+    server_cpu: float
+    busy_cpu: float
+
+
+def measure(target: Target, clients: int, args: argparse.Namespace) -> Window:
     load = args.quiet.wait()
-    processes = ClientProcesses(make, clients, args.duration)
+    processes = ClientProcesses(target.make, clients, args.duration / args.rounds)
     processes.start()
-    server_before, busy_before = (process_tree_cpu(server) if server else 0.0), busy_cpu_seconds()
-    wall_before = time.monotonic()
+    server_before = process_tree_cpu(target.server) if target.server else 0.0
+    busy_before, wall_before = busy_cpu_seconds(), time.monotonic()
     results = processes.collect()
     wall = time.monotonic() - wall_before
-    server_cpu = (process_tree_cpu(server) - server_before) if server else 0.0
-    busy = busy_cpu_seconds() - busy_before
+    server_cpu = (process_tree_cpu(target.server) - server_before) if target.server else 0.0
+    return Window(results, wall, load, server_cpu, busy_cpu_seconds() - busy_before)
+
+
+def merge(target: Target, clients: int, windows: list[Window]) -> Run:
+    """One row from a target's windows: latencies pooled, requests and CPU over their summed time."""
+    results = [r for w in windows for r in w.results]
+    wall = sum(w.wall for w in windows)
     client_cpu = sum(r.cpu_seconds for r in results)
+    server_cpu = sum(w.server_cpu for w in windows)
+    others = sum(max(0.0, w.busy_cpu - w.server_cpu - sum(r.cpu_seconds for r in w.results)) for w in windows)
     return Run(
-        model, target, clients, sum(len(r.latencies) for r in results), sum(r.errors for r in results),
-        ClientProcesses.window(results), ClientProcesses.percentile(results, 0.50),
-        ClientProcesses.percentile(results, 0.99), load, server_cpu / wall if server else None, client_cpu / wall,
-        max(0.0, busy - server_cpu - client_cpu) / wall,
-    )  # fmt: skip
+        model=target.model.kind,
+        target=target.label,
+        clients=clients,
+        requests=sum(len(r.latencies) for r in results),
+        errors=sum(r.errors for r in results),
+        seconds=sum(ClientProcesses.window(w.results) for w in windows),
+        p50_ms=ClientProcesses.percentile(results, 0.50),
+        p99_ms=ClientProcesses.percentile(results, 0.99),
+        load=max(w.load for w in windows),
+        server_cpu=server_cpu / wall if target.server else None,
+        client_cpu=client_cpu / wall,
+        other_cpu=others / wall,
+    )
 
 
 _NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -276,16 +314,6 @@ def check_answer(target: str, model: Model, answer: bytes) -> None:
         raise RuntimeError(f"{target} answered {answer[:200]!r} for {model.kind}; expected {model.expected}")
 
 
-def _record(runs: list[Run], run: Run) -> None:
-    cpu = f"  server CPU {run.server_cpu * 100:4.0f}%" if run.server_cpu is not None else ""
-    print(
-        f"{run.model:>7} {run.target:>13} x {run.clients:<2}: {run.rate:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
-        f"p99 {run.p99_ms:7.2f} ms  errors {run.errors}{cpu}",
-        file=sys.stderr,
-    )
-    runs.append(run)
-
-
 def replica(live: LiveServer, endpoint: str) -> tuple[int, int]:
     """(pid, port) of the endpoint's one model server: the replica backend writes the pid beside its
     tree and gives the port in the process's SAGEMAKER_BIND_TO_PORT."""
@@ -296,32 +324,59 @@ def replica(live: LiveServer, endpoint: str) -> tuple[int, int]:
     return pid, port
 
 
-def _sweep(model: Model, label: str, make: Factory, pid: int | None, args: argparse.Namespace, runs: list[Run]) -> None:
-    check_answer(label, model, make()())
-    for clients in args.counts:
-        _record(runs, measure(model.kind, label, make, clients, args, pid))
+def _in_process(model: Model) -> Callable[[], bytes]:
+    return partial(model.predict, model.row)
 
 
-def bench_model(live: LiveServer, model: Model, args: argparse.Namespace, work: Path, runs: list[Run]) -> None:
-    _sweep(model, "in-process", lambda: lambda: model.predict(model.row), None, args, runs)
-    if not args.skip_drydock:
-        assert live.process is not None
-        gateway = live.process.pid
-        _sweep(model, "drydock-raw", lambda: SignedInvoker(live.port, model.endpoint, model.row), gateway, args, runs)
-        _sweep(model, "drydock-boto3", lambda: boto3_invoker(live, model.endpoint, model.row), gateway, args, runs)
-        pid, port = replica(live, model.endpoint)
-        _sweep(model, "replica-direct", lambda: InvocationsPoster(port, model.row, "text/csv"), pid, args, runs)
-    body, content_type = mlflow_request(model.row, args.mlflow_format)
-    for workers in args.mlflow_workers:
-        directory = mlflow_baseline.save_model(model.kind, model.mlflow_source, work / f"mlflow-{model.kind}-{workers}")
-        server = mlflow_baseline.MlflowServer(directory, workers, work / f"mlflow-{model.kind}.log")
-        server.start()
-        try:
+def targets(
+    live: LiveServer, models: list[Model], args: argparse.Namespace, work: Path, stack: ExitStack
+) -> list[Target]:
+    """Every target of every model, each checked to answer with the model's prediction; MLflow's
+    servers are started here and stopped when ``stack`` closes."""
+    found: list[Target] = []
+    for model in models:
+        found.append(Target(model, "in-process", partial(_in_process, model), None))
+        if not args.skip_drydock:
+            assert live.process is not None
+            gateway = live.process.pid
+            raw = partial(SignedInvoker, live.port, model.endpoint, model.row)
+            found.append(Target(model, "drydock-raw", raw, gateway))
+            found.append(
+                Target(model, "drydock-boto3", partial(boto3_invoker, live, model.endpoint, model.row), gateway)
+            )
+            pid, port = replica(live, model.endpoint)
+            found.append(Target(model, "replica-direct", partial(InvocationsPoster, port, model.row, "text/csv"), pid))
+        body, content_type = mlflow_request(model.row, args.mlflow_format)
+        for workers in args.mlflow_workers:
+            saved = mlflow_baseline.save_model(model.kind, model.mlflow_source, work / f"mlflow-{model.kind}-{workers}")
+            server = mlflow_baseline.MlflowServer(saved, workers, work / f"mlflow-{model.kind}-{workers}.log")
+            stack.callback(server.stop)
+            server.start()
             assert server.process is not None
             make = partial(InvocationsPoster, server.port, body, content_type)
-            _sweep(model, f"mlflow-w{workers}", make, server.process.pid, args, runs)
-        finally:
-            server.stop()
+            found.append(Target(model, f"mlflow-w{workers}", make, server.process.pid))
+    for target in found:
+        check_answer(target.label, target.model, target.make()())
+    return found
+
+
+def run_all(found: list[Target], args: argparse.Namespace) -> list[Run]:
+    """``--rounds`` passes over every target and concurrency, interleaved, so that whatever else the
+    shared machine is doing falls on all targets alike rather than on whichever ran at that moment."""
+    windows: dict[tuple[int, int], list[Window]] = {}
+    for round_number in range(1, args.rounds + 1):
+        for index, target in enumerate(found):
+            for clients in args.counts:
+                window = measure(target, clients, args)
+                windows.setdefault((index, clients), []).append(window)
+                run = merge(target, clients, [window])
+                print(
+                    f"round {round_number}: {run.model:>7} {run.target:>14} x {clients:<2}: {run.rate:6.0f} req/s  "
+                    f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms  errors {run.errors}  "
+                    f"others' CPU {run.other_cpu * 100:3.0f}%",
+                    file=sys.stderr,
+                )
+    return [merge(found[index], clients, group) for (index, clients), group in windows.items()]
 
 
 def _per_request(cores: float | None, run: Run) -> str:
@@ -400,17 +455,22 @@ def goals(runs: list[Run], models: list[Model]) -> list[str]:
 LEGEND = """Targets: *in-process* is the model's predict on the parsed row in the client process (the floor);
 *drydock-raw* is InvokeEndpoint on a keep-alive connection signed per request with botocore's SigV4Auth;
 *drydock-boto3* is boto3's `invoke_endpoint`; *replica-direct* posts to the endpoint's model server,
-bypassing the gateway; *mlflow-w1* is `mlflow models serve --env-manager local` with its default one
-worker, sent MLflow's JSON `{"inputs": [[...]]}` (its CSV path, through `pandas.read_csv`, is slower).
-Clients are processes. *load* is the 1-minute load average as the row started (it includes the tail of
-the previous row's clients); *server CPU* is the CPU of the server's process tree (Drydock: gateway
-and replicas; MLflow: the CLI and its uvicorn) over wall time, 100% = one core; *server ms/req* and
-*client ms/req* are CPU per request; *others' CPU* is what every other process on the machine used
-meanwhile (other people's work): the contention this row ran under."""
+bypassing the gateway; *mlflow-wN* is `mlflow models serve --env-manager local --workers N` (1 is its
+default), sent MLflow's JSON `{"inputs": [[...]]}` (its CSV path, through `pandas.read_csv`, is slower).
+Clients are processes. Each row's time is split into interleaved rounds (every target and concurrency
+once per round), so that other people's work on the shared machine falls on all rows alike; latencies
+are pooled over the rounds. *load* is the highest 1-minute load average as a round of the row started
+(it includes the tail of the previous window's clients); *server CPU* is the CPU of the server's
+process tree (Drydock: gateway and replicas; MLflow: the CLI and its uvicorn) over wall time, 100% =
+one core; *server ms/req* and *client ms/req* are CPU per request; *others' CPU* is what the rest of
+the machine used meanwhile (other people's work, and kernel network time no process is charged for)."""
 
 
 def append_to_doc(info: dict[str, str], args: argparse.Namespace, text: str) -> None:
-    command = f"bench/endpoint.py --duration {args.duration:g} --clients {args.clients} --deploys {args.deploys}"
+    command = (
+        f"bench/endpoint.py --duration {args.duration:g} --rounds {args.rounds} --clients {args.clients} "
+        f"--deploys {args.deploys} --mlflow-workers {','.join(map(str, args.mlflow_workers))}"
+    )
     section = (
         f"\n## Real-time inference: InvokeEndpoint vs in-process and MLflow — {info['date']}\n\n"
         f"`{command}`: one embedded server with one instance per endpoint, MLflow on the same machine, "
@@ -428,7 +488,8 @@ def append_to_doc(info: dict[str, str], args: argparse.Namespace, text: str) -> 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (default 10)")
+    parser.add_argument("--duration", type=float, default=12.0, help="seconds per target and concurrency, in all")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved passes the duration is split into")
     parser.add_argument("--clients", default="1,16", help="comma-separated client counts (default 1,16)")
     parser.add_argument("--deploys", type=int, default=3, help="CreateEndpoint → InService timings per model")
     parser.add_argument("--models", default="sklearn,xgboost", help="which models (default sklearn,xgboost)")
@@ -441,8 +502,8 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--skip-drydock", action="store_true", help="only the in-process and MLflow rows")
     parser.add_argument("--max-load", type=float, default=1.5, help="wait while the 1-min load is above this")
-    parser.add_argument("--max-wait", type=float, default=900.0, help="most seconds to wait for quiet, in all")
-    parser.add_argument("--settle", type=float, default=60.0, help="most seconds to wait before each measurement")
+    parser.add_argument("--max-wait", type=float, default=900.0, help="most seconds to wait for quiet before the run")
+    parser.add_argument("--settle", type=float, default=20.0, help="most seconds to wait for quiet before each step")
     parser.add_argument("--no-doc", action="store_true", help="print only; do not append to docs/benchmarks.md")
     parser.add_argument("--note", default="", help="a paragraph to add under the results in the doc")
     args = parser.parse_args()
@@ -457,7 +518,6 @@ def main() -> None:
     args.quiet = Quiet(args.max_load, args.max_wait, args.settle)
     args.quiet.wait(first=True)
     info = {**machine(), "mlflow": mlflow_version}
-    runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="drydock-bench-") as home:
         work = Path(home) / "work"
         work.mkdir()
@@ -475,8 +535,8 @@ def main() -> None:
                         f"{model.kind}: InService after {', '.join(f'{s:.2f}' for s in model.deploy_s)} s",
                         file=sys.stderr,
                     )
-            for model in models:
-                bench_model(live, model, args, work, runs)
+            with ExitStack() as stack:
+                runs = run_all(targets(live, models, args, work, stack), args)
         finally:
             live.stop()
     text = "\n".join(

@@ -19,16 +19,16 @@ POLL_S = 10.0
 
 
 class Quiet:
-    """Waits for a quieter machine: at most ``budget`` seconds over the whole run, ``each`` per wait."""
+    """Waits for a quieter machine: up to ``first`` seconds before the run, ``each`` before each step."""
 
-    def __init__(self, threshold: float, budget: float, each: float) -> None:
-        self.threshold, self.budget, self.each = threshold, budget, each
+    def __init__(self, threshold: float, first: float, each: float) -> None:
+        self.threshold, self.first, self.each = threshold, first, each
         self.waited = 0.0
 
     def wait(self, first: bool = False) -> float:
         """Sleep while the 1-minute load is above the threshold; the load when it stopped waiting."""
         started = time.monotonic()
-        limit = min(self.budget - self.waited, self.budget if first else self.each)
+        limit = self.first if first else self.each
         while os.getloadavg()[0] > self.threshold and time.monotonic() - started < limit:
             print(
                 f"  load {os.getloadavg()[0]:.2f} > {self.threshold:g}: waiting for a quieter machine", file=sys.stderr
