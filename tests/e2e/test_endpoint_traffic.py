@@ -154,7 +154,8 @@ def test_update_endpoint_under_traffic_fails_no_request(
     # Once switched, every answer came from the new model: the old one was never used again.
     switched = int(np.argmax(np.isclose(values, new_value, rtol=1e-5)))
     assert np.allclose(values[switched:], new_value, rtol=1e-5)
-    assert len(replica_pids(server.home, name)) == 1
+    # The old replica is stopped once its last requests are answered (after InService is recorded).
+    _wait(lambda: len(replica_pids(server.home, name)) == 1, 30, "the old replica was never stopped")
     server.client("sagemaker").delete_endpoint(EndpointName=name)
 
 
