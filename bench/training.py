@@ -7,10 +7,13 @@ Starts a real ``drydock server`` (embedded defaults) on a free loopback port and
    on a 20-row csv). Two readings per job: *client*, the wall time until the line is visible through
    CloudWatch Logs ``GetLogEvents`` polling (what ``fit(logs=True)`` or ``aws logs tail`` sees); and
    *server*, the log event's timestamp minus the job's ``CreationTime`` (the job's own timestamps).
-2. **overhead** — one built-in XGBoost job sized to take 30-60 s (``make_classification`` data as
+2. **overhead** — a built-in XGBoost job sized to take 30-60 s (``make_classification`` data as
    parquet, ``nthread=1``), against ``xgboost.train`` called in this process on the same matrix with the
    same parameters, number of rounds and evaluation set. Ratios: TrainingStartTime..TrainingEndTime and
-   Create..Completed (as the client saw it) over the in-process ``xgboost.train`` wall time.
+   Create..Completed (as the client saw it) over the in-process ``xgboost.train`` wall time (the mean of
+   one run before the jobs and one after, so a change of the machine's load shows). The job
+   runs twice: as any XGBoost job after the server's first, in a warm worker (the start-latency jobs
+   before it left one spare); and in a fresh process, which a job gets when it sets ``Environment``.
 
 Prints a table and appends a dated section to docs/benchmarks.md (machine, date, commit, numbers).
 A script, not a test: ``.venv/bin/python bench/training.py [--jobs 10] [--target 40]``.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -49,9 +53,18 @@ GROUP = "/aws/sagemaker/TrainingJobs"
 BUCKET = "bench-training"
 PARAMS = {"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "tree_method": "hist", "nthread": 1, "seed": 0}
 ROWS, FEATURES = 200_000, 40
+#: The algorithm's per-round line, ``[12]\ttrain-logloss:0.1``; its other lines start ``[<date>:INFO…]``.
+ROUND_LINE = re.compile(r"^\[\d+\]\t")
 
 
-def _job(name: str, image: str, hyperparameters: dict[str, str], prefix: str | None, **algo: Any) -> dict[str, Any]:
+def _job(
+    name: str,
+    image: str,
+    hyperparameters: dict[str, str],
+    prefix: str | None,
+    environment: dict[str, str] | None = None,
+    **algo: Any,
+) -> dict[str, Any]:
     request: dict[str, Any] = {
         "TrainingJobName": name,
         "RoleArn": ROLE,
@@ -61,6 +74,8 @@ def _job(name: str, image: str, hyperparameters: dict[str, str], prefix: str | N
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
     }
+    if environment:
+        request["Environment"] = environment
     if prefix is not None:
         request["InputDataConfig"] = [
             {
@@ -165,34 +180,55 @@ def overhead(live: LiveServer, x: np.ndarray, y: np.ndarray, target: float) -> d
     s3.put_object(Bucket=BUCKET, Key="big/train.parquet", Body=buffer.getvalue())
 
     rounds = calibrate(x, y, target)
-    started = time.perf_counter()
-    dtrain = xgb.DMatrix(x, label=y)
-    dmatrix_s = time.perf_counter() - started
-    started = time.perf_counter()
-    xgb.train(PARAMS, dtrain, num_boost_round=rounds, evals=[(dtrain, "train")], verbose_eval=False)
-    in_process_s = time.perf_counter() - started
-    del dtrain
-
-    name = f"ovh-{uuid.uuid4().hex[:8]}"
-    created = time.time()
-    sagemaker.create_training_job(**_job(name, XGB_IMAGE, {**_hps(), "num_round": str(rounds)}, "big"))
-    job, ended_seen = _wait(sagemaker, name, 600)
-    stream = logs.describe_log_streams(logGroupName=GROUP, logStreamNamePrefix=f"{name}/")["logStreams"][0]
-    events = logs.get_log_events(logGroupName=GROUP, logStreamName=stream["logStreamName"], startFromHead=True)
-    rounds_seen = [e["timestamp"] / 1000 for e in events["events"] if e["message"].startswith("[")]
-    phases = {t["Status"]: t["StartTime"].timestamp() for t in job["SecondaryStatusTransitions"]}
-    start, end = job["TrainingStartTime"].timestamp(), job["TrainingEndTime"].timestamp()
+    dmatrix_s, before_s = _in_process(x, y, rounds)
+    # A job's own Environment may hold what a process reads as it starts, so it gets a fresh one.
+    jobs = {
+        "warm worker": _overhead_job(sagemaker, logs, rounds, None),
+        "fresh process": _overhead_job(sagemaker, logs, rounds, {"BENCH_RUN": "fresh-process"}),
+    }
+    # Timed again after the jobs: on a shared machine the load can change within minutes, and the
+    # two readings show how far the baseline itself moved.
+    _, after_s = _in_process(x, y, rounds)
     return {
         "rows": ROWS,
         "features": FEATURES,
         "parquet_mb": len(buffer.getvalue()) / 2**20,
         "rounds": rounds,
         "dmatrix_s": dmatrix_s,
-        "in_process_s": in_process_s,
+        "in_process_before_s": before_s,
+        "in_process_after_s": after_s,
+        "in_process_s": (before_s + after_s) / 2,
+        "jobs": jobs,
+    }
+
+
+def _in_process(x: np.ndarray, y: np.ndarray, rounds: int) -> tuple[float, float]:
+    """Seconds to build the DMatrix, and ``xgboost.train``'s seconds on it."""
+    started = time.perf_counter()
+    dtrain = xgb.DMatrix(x, label=y)
+    dmatrix_s = time.perf_counter() - started
+    started = time.perf_counter()
+    xgb.train(PARAMS, dtrain, num_boost_round=rounds, evals=[(dtrain, "train")], verbose_eval=False)
+    return dmatrix_s, time.perf_counter() - started
+
+
+def _overhead_job(sagemaker: Any, logs: Any, rounds: int, environment: dict[str, str] | None) -> dict[str, float]:
+    name = f"ovh-{uuid.uuid4().hex[:8]}"
+    created = time.time()
+    sagemaker.create_training_job(**_job(name, XGB_IMAGE, {**_hps(), "num_round": str(rounds)}, "big", environment))
+    job, ended_seen = _wait(sagemaker, name, 600)
+    stream = logs.describe_log_streams(logGroupName=GROUP, logStreamNamePrefix=f"{name}/")["logStreams"][0]
+    events = logs.get_log_events(logGroupName=GROUP, logStreamName=stream["logStreamName"], startFromHead=True)
+    first_line = events["events"][0]["timestamp"] / 1000  # "Train matrix has …": the data is in a DMatrix
+    rounds_seen = [e["timestamp"] / 1000 for e in events["events"] if ROUND_LINE.match(e["message"])]
+    phases = {t["Status"]: t["StartTime"].timestamp() for t in job["SecondaryStatusTransitions"]}
+    start, end = job["TrainingStartTime"].timestamp(), job["TrainingEndTime"].timestamp()
+    return {
         "job_s": end - start,
         "create_to_completed_s": ended_seen - created,
         "downloading_s": phases["Training"] - phases["Downloading"],
-        "to_first_round_s": rounds_seen[0] - phases["Training"],
+        "to_first_line_s": first_line - phases["Training"],
+        "round_0_s": rounds_seen[0] - first_line,
         "rounds_s": rounds_seen[-1] - rounds_seen[0],
         "after_last_round_s": end - rounds_seen[-1],
         "creation_to_start_s": start - job["CreationTime"].timestamp(),
@@ -216,17 +252,27 @@ def render(latencies: list[dict[str, Any]], ovh: dict[str, Any]) -> str:
         "",
         "| measurement | seconds | ÷ in-process xgboost.train |",
         "|---|---:|---:|",
-        f"| in-process `xgboost.train` (DMatrix built before it: {ovh['dmatrix_s']:.2f} s) | {base:.2f} | 1.000 |",
-        f"| job TrainingStartTime..TrainingEndTime | {ovh['job_s']:.2f} | {ovh['job_s'] / base:.3f} |",
-        f"| job Create..Completed seen by the client | {ovh['create_to_completed_s']:.2f} "
-        f"| {ovh['create_to_completed_s'] / base:.3f} |",
-        "",
-        "Where the job's time went (from SecondaryStatusTransitions and log event timestamps): "
-        f"CreationTime→TrainingStartTime {ovh['creation_to_start_s']:.2f} s; Downloading {ovh['downloading_s']:.2f} s; "
-        f"Training→first round logged {ovh['to_first_round_s']:.2f} s (process start, imports, parquet → DMatrix, "
-        f"round 0); first→last round {ovh['rounds_s']:.2f} s; last round→TrainingEndTime "
-        f"{ovh['after_last_round_s']:.2f} s (model save, upload, status).",
+        f"| in-process `xgboost.train` (DMatrix built before it: {ovh['dmatrix_s']:.2f} s), mean of the two "
+        f"below | {base:.2f} | 1.000 |",
+        f"| … timed before the jobs | {ovh['in_process_before_s']:.2f} | {ovh['in_process_before_s'] / base:.3f} |",
+        f"| … timed after the jobs | {ovh['in_process_after_s']:.2f} | {ovh['in_process_after_s'] / base:.3f} |",
     ]
+    for kind, job in ovh["jobs"].items():
+        out += [
+            f"| job in a {kind}: TrainingStartTime..TrainingEndTime | {job['job_s']:.2f} | {job['job_s'] / base:.3f} |",
+            f"| job in a {kind}: Create..Completed seen by the client | {job['create_to_completed_s']:.2f} "
+            f"| {job['create_to_completed_s'] / base:.3f} |",
+        ]
+    out += ["", "Where each job's time went (from SecondaryStatusTransitions and log event timestamps):", ""]
+    for kind, job in ovh["jobs"].items():
+        out.append(
+            f"- {kind}: CreationTime→TrainingStartTime {job['creation_to_start_s']:.2f} s; Downloading "
+            f"{job['downloading_s']:.2f} s; Training→first log line {job['to_first_line_s']:.2f} s "
+            f"({'' if kind == 'warm worker' else 'process start, imports, '}parquet → DMatrix); first line→round 0 "
+            f"{job['round_0_s']:.2f} s (quantile sketch and round 0, in the in-process time too); round 0→last "
+            f"{job['rounds_s']:.2f} s; last round→TrainingEndTime {job['after_last_round_s']:.2f} s (model save, "
+            "exit, tar and upload, status)."
+        )
     return "\n".join(out)
 
 
