@@ -9,6 +9,7 @@ tuning job's MaxParallelTrainingJobs needs; the session server is sized to this 
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 import uuid
 from collections.abc import Iterator
@@ -168,7 +169,10 @@ def assert_stops_poor_jobs(sagemaker: Any, logs: Any, name: str, epochs: int) ->
         "Stopped": len(stopped),
     }
     assert job["ObjectiveStatusCounters"] == {"Succeeded": len(summaries), "Pending": 0, "Failed": 0}
-    full = min(training_seconds(s) for s in completed)
+    # Less training than running every job to its end: in epochs exactly, and in seconds against the
+    # median complete job (the minimum alone swings with the shared machine's load).
+    assert sum(epochs_logged.values()) < len(summaries) * epochs
+    full = statistics.median(training_seconds(s) for s in completed)
     assert sum(training_seconds(s) for s in summaries) < len(summaries) * full
     assert job["BestTrainingJob"]["TrainingJobStatus"] == "Completed"
 
