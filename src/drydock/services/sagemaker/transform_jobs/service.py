@@ -15,7 +15,6 @@ from drydock.engine.inputs.source import iter_keys
 from drydock.errors import S3Error, ValidationError
 from drydock.services.dependencies import Dependencies
 from drydock.services.sagemaker.models.model import MODEL
-from drydock.services.sagemaker.models.service import single_container
 from drydock.services.sagemaker.transform_jobs.model import ECHOED, TRANSFORM_JOB
 from drydock.serving.transform.data_processing import DataProcessing
 from drydock.serving.transform.job_record import MODEL as MODEL_SNAPSHOT
@@ -27,7 +26,12 @@ MAX_PAYLOAD_MB = 100
 
 def create_transform_job(deps: Dependencies, request: dict[str, Any]) -> Resource:
     model = MODEL.get(deps, request["ModelName"]).document
-    container = single_container(request["ModelName"], model)
+    containers = model.get("Containers") or ([model["PrimaryContainer"]] if model.get("PrimaryContainer") else [])
+    if len(containers) != 1:
+        raise ValidationError(
+            f"Model {request['ModelName']!r} has {len(containers)} containers; Drydock transforms with "
+            "single-container models (inference pipelines are not supported yet)."
+        )
     source = request["TransformInput"]
     if source.get("SplitType", "None") == "None" and request.get("BatchStrategy") == "MultiRecord":
         raise ValidationError("BatchStrategy MultiRecord needs a SplitType (Line, RecordIO or TFRecord), not None")
@@ -36,15 +40,11 @@ def create_transform_job(deps: Dependencies, request: dict[str, Any]) -> Resourc
         raise ValidationError(f"MaxPayloadInMB must be at most {MAX_PAYLOAD_MB}")
     DataProcessing.from_api(request.get("DataProcessing"), source.get("ContentType"))  # raises on a bad path
     _check_output(request["TransformOutput"]["S3OutputPath"])
-    _check_input(
-        deps,
-        source["DataSource"]["S3DataSource"],
-        MODEL.get(deps, request["ModelName"]).document.get("ExecutionRoleArn"),
-    )
+    _check_input(deps, source["DataSource"]["S3DataSource"], model.get("ExecutionRoleArn"))
 
     document = {key: request[key] for key in ECHOED if key in request}
     document["TransformJobStatus"] = TransformStatus.IN_PROGRESS.value
-    document[MODEL_SNAPSHOT] = container
+    document[MODEL_SNAPSHOT] = containers[0]
     resource = TRANSFORM_JOB.create(
         deps, request["TransformJobName"], document, request.get("Tags"), status=TransformStatus.IN_PROGRESS.value
     )
