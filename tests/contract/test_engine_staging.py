@@ -328,5 +328,6 @@ def test_periodic_checkpoint_sync_uploads_at_stop(store: EmbeddedObjectStore, tm
     local.mkdir()
     periodic = CheckpointSync(store, "s3://data/periodic", local).periodically(3600)
     (local / "last.pt").write_bytes(os.urandom(64))
+    (local / "next.pt.sagemaker-ignore").write_bytes(b"half-written")  # SageMaker's uploader skips these
     assert periodic.stop() == ["last.pt"]
     assert store.head_object(BUCKET, "periodic/last.pt").size == 64

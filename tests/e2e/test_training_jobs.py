@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import time
 import uuid
 from typing import Any
 
@@ -188,6 +189,58 @@ def test_a_running_job_survives_a_server_restart(tmp_path: Any) -> None:
         statuses = [t["Status"] for t in job["SecondaryStatusTransitions"]]
         assert "Restarting" in statuses
         assert statuses[-1] == "Completed"
+    finally:
+        live.stop()
+
+
+CHECKPOINTING = textwrap.dedent(
+    """
+    import os, pathlib, time
+    folder = pathlib.Path("/opt/ml/checkpoints")
+    done = sorted(int(p.name.split("-")[1]) for p in folder.glob("epoch-*"))
+    start = done[-1] + 1 if done else 0
+    print(f"starting at epoch {start}", flush=True)
+    for epoch in range(start, 120):
+        time.sleep(0.1)
+        # Written under SageMaker's temporary suffix and renamed: the sync never uploads a torn file.
+        (folder / f"epoch-{epoch}.sagemaker-ignore").write_text(str(epoch))
+        os.replace(folder / f"epoch-{epoch}.sagemaker-ignore", folder / f"epoch-{epoch}")
+    pathlib.Path(os.environ["SM_MODEL_DIR"], "model.json").write_text("{}")
+    """
+)
+
+
+def test_checkpoints_are_synced_while_running_so_a_killed_server_resumes_the_job(tmp_path: Any) -> None:
+    live = LiveServer(tmp_path / "home")
+    live.start()
+    try:
+        s3, sagemaker, logs = live.client("s3"), live.client("sagemaker"), live.client("logs")
+        s3.create_bucket(Bucket="ckpt-data")
+        s3.put_object(Bucket="ckpt-data", Key="byo/train/a.csv", Body=b"1\n")
+        s3.put_object(Bucket="ckpt-data", Key="byo/code/train.py", Body=CHECKPOINTING.encode())
+        name = f"ckpt-{uuid.uuid4().hex[:8]}"
+        request = job_request("ckpt-data", name)
+        request["CheckpointConfig"] = {"S3Uri": f"s3://ckpt-data/checkpoints/{name}"}
+        sagemaker.create_training_job(**request)
+        # SageMaker syncs checkpoints while the program runs: some reach S3 long before it ends.
+        deadline = time.monotonic() + 30
+        synced: list[str] = []
+        while not synced and time.monotonic() < deadline:
+            synced = [o["Key"] for o in s3.list_objects_v2(Bucket="ckpt-data").get("Contents", [])]
+            synced = [key for key in synced if key.startswith(f"checkpoints/{name}/")]
+            time.sleep(0.1)
+        assert synced, "no checkpoint reached S3 while the job ran"
+        assert sagemaker.describe_training_job(TrainingJobName=name)["TrainingJobStatus"] == "InProgress"
+        live.restart()  # SIGKILL: no final sync happens, only what was synced while running survives
+        sagemaker, logs, s3 = live.client("sagemaker"), live.client("logs"), live.client("s3")
+        job = wait_for_job(sagemaker, name, timeout=90)
+        assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+        starts = [line for line in job_log(logs, name) if line.startswith("starting at epoch")]
+        assert starts[0] == "starting at epoch 0"
+        assert starts[-1] != "starting at epoch 0", starts  # the re-run resumed from synced checkpoints
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="ckpt-data", Prefix="checkpoints/")["Contents"]]
+        assert f"checkpoints/{name}/epoch-119" in keys
+        assert not [key for key in keys if key.endswith(".sagemaker-ignore")]
     finally:
         live.stop()
 

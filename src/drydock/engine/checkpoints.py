@@ -1,4 +1,5 @@
-"""Checkpoints: ``CheckpointConfig.S3Uri`` restored into the local path before start, synced after.
+"""Checkpoints: ``CheckpointConfig.S3Uri`` restored into the local path before start, synced while the
+program runs and once more after it ends.
 
 SageMaker (docs, "Checkpoints in Amazon SageMaker AI"): before the program starts, everything under
 ``S3Uri`` is copied into ``LocalPath`` (default ``/opt/ml/checkpoints``); while it runs, and when it
@@ -24,6 +25,13 @@ from drydock.engine.outputs import put_file
 from drydock.objects.port import ObjectStore
 
 log = logging.getLogger(__name__)
+
+#: Files the sync never uploads: SageMaker's uploader skips a program's temporary files (a container
+#: writes a checkpoint as ``<name>.sagemaker-ignore`` and renames it when complete) and its own
+#: in-progress markers.
+SKIPPED = (".sagemaker-ignore", ".sagemaker-uploading")
+#: How often a running job's checkpoints are synced to S3 (SageMaker: "continuously").
+SYNC_INTERVAL_SECONDS = 5.0
 
 
 class CheckpointSync:
@@ -55,11 +63,14 @@ class CheckpointSync:
             return []
         remote = self._remote_digests()
         uploaded = []
-        for path in sorted(p for p in self.local_dir.rglob("*") if p.is_file()):
+        for path in sorted(p for p in self.local_dir.rglob("*") if p.is_file() and not p.name.endswith(SKIPPED)):
             relative = path.relative_to(self.local_dir).as_posix()
-            if remote.get(relative) == self._digest(path, relative):
-                continue
-            put_file(self.store, path, self.remote.child(relative))
+            try:
+                if remote.get(relative) == self._digest(path, relative):
+                    continue
+                put_file(self.store, path, self.remote.child(relative))
+            except FileNotFoundError:
+                continue  # the program deleted it (an old checkpoint) while this sync ran
             uploaded.append(relative)
         if uploaded:
             log.info("checkpoints synced to %s: %d files", self.remote, len(uploaded))

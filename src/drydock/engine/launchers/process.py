@@ -11,6 +11,7 @@ of many threads, CUDA) would fail under an address-space limit without using the
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import resource
 import signal
@@ -20,6 +21,8 @@ import time
 from typing import Self
 
 from drydock.engine.launchers.port import InstanceLaunch, RunningInstance
+
+log = logging.getLogger("drydock.engine.launchers")
 
 
 def spawn(launch: InstanceLaunch, *, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
@@ -67,7 +70,12 @@ class ProcessInstance:
         assert self.process.stdout is not None
         try:
             for raw in self.process.stdout:
-                self.launch.on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+                try:
+                    self.launch.on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+                except Exception:  # a consumer's bug must not stop the draining: the program would block
+                    log.exception(
+                        "job=%s host=%s: handling an output line failed", self.launch.job_name, self.launch.host
+                    )
         finally:
             self._drained.set()
 

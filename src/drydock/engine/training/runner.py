@@ -146,12 +146,13 @@ class TrainingRunner:
         finally:
             if worker is not None:  # stopped or failed before its program started
                 worker.discard()
+        syncs = self.workspace.watch_checkpoints(spec, trees)
         try:
             codes = self._watch(running, writers, series, interrupt_after)
         finally:
             input_error = self.workspace.release_inputs()
-            for tree in trees:
-                self.workspace.sync_checkpoints(spec, tree)
+            for sync in syncs:
+                sync.stop()
         for writer in writers:
             writer.flush()
         self.record.set_metrics(series.final())

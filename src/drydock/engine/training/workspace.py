@@ -2,7 +2,8 @@
 
 ``<home>/jobs/<job>/<host>/`` is each instance's ``/opt/ml`` tree. Inputs are staged from the object
 store before the program starts; model and output data are uploaded after it ends; checkpoints are
-restored before and synced after (so a restarted job resumes from them).
+restored before the program starts, synced every few seconds while it runs and once more after it
+ends (so a restarted job resumes from them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drydock.engine.checkpoints import CheckpointSync
+from drydock.engine.checkpoints import SYNC_INTERVAL_SECONDS, CheckpointSync, PeriodicSync
 from drydock.engine.contract import InstanceTree
 from drydock.engine.inputs import StagedChannel, stage_channel
 from drydock.engine.outputs import upload_outputs
@@ -101,11 +102,14 @@ class Workspace:
         self.staged.clear()
         return failure
 
-    def sync_checkpoints(self, spec: dict[str, Any], tree: InstanceTree) -> None:
-        """Upload checkpoints whatever the outcome: a failed, stopped or restarted job resumes from them."""
+    def watch_checkpoints(self, spec: dict[str, Any], trees: list[InstanceTree]) -> list[PeriodicSync]:
+        """Sync each instance's checkpoints every few seconds while its program runs; ``stop()`` each
+        when it has ended, for a last sync whatever the outcome, so that a failed, stopped or
+        restarted job — or one re-run after the server was killed — resumes from them."""
         checkpoint = spec.get("CheckpointConfig")
-        if checkpoint:
-            self.checkpoints(checkpoint, tree).sync()
+        if not checkpoint:
+            return []
+        return [self.checkpoints(checkpoint, tree).periodically(SYNC_INTERVAL_SECONDS) for tree in trees]
 
     def upload_outputs(self, spec: dict[str, Any], tree: InstanceTree) -> str:
         return upload_outputs(self.objects, spec, tree)
