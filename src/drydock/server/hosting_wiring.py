@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from drydock.config import Settings
 from drydock.engine.launchers.sandbox import local_launcher, usable_bwrap
+from drydock.engine.training.workspace import base_environment
 from drydock.objects.port import ObjectStore
 from drydock.server.credentials import Credentials
 from drydock.server.engine_wiring import job_environment
@@ -41,19 +42,18 @@ def build_hosting(
     publish_metrics: MetricSink,
 ) -> Hosting:
     metrics = EndpointMetrics()
-    holder: dict[str, EndpointReconciler] = {}
-    router = HostedEndpoints(metrics, settings.invocation_timeout_seconds, lambda: holder["reconciler"].wake())
-    # Replicas reach this server's S3 (script mode downloads its source directory) like jobs do.
-    backend = ProcessReplicaBackend(
-        local_launcher(usable_bwrap()), settings.home / "endpoints", job_environment(settings, credentials)
-    )
+    router = HostedEndpoints(metrics, settings.invocation_timeout_seconds)
+    # Replicas start from what a job instance starts from (PATH, locale; this server's S3 and
+    # credentials, which script mode uses to fetch its source directory).
+    environment = base_environment(job_environment(settings, credentials))
+    backend = ProcessReplicaBackend(local_launcher(usable_bwrap()), settings.home / "endpoints", environment)
     stale = backend.clean_stale()
     if stale:
         log.warning("stopped %d model-server replicas left running by a previous server process", stale)
     artifacts = ModelArtifacts(objects, settings.home / "models")
     factory = ReplicaFactory(backend, artifacts, logs)
     reconciler = EndpointReconciler(resources, router, factory, publish_metrics)
-    holder["reconciler"] = reconciler
+    router.on_broken = reconciler.wake
     transforms = TransformReconciler(
         resources, factory, objects, logs, settings.home / "transform-jobs", publish_metrics
     )

@@ -41,11 +41,12 @@ class HostedEndpoints:
     """The runtime's :class:`~drydock.serving.invocation.EndpointRouter`: endpoints the reconciler
     has brought up in this process, by ARN."""
 
-    def __init__(self, metrics: EndpointMetrics, timeout_seconds: float, on_broken: Callable[[], None]) -> None:
+    def __init__(self, metrics: EndpointMetrics, timeout_seconds: float) -> None:
         self.metrics = metrics
         self.timeout_seconds = timeout_seconds
-        #: Called (from the event loop) when a request finds a replica dead: wakes the reconciler.
-        self.on_broken = on_broken
+        #: Called (from the event loop) when a request finds a replica dead; the composition root points
+        #: it at the endpoint reconciler's ``wake``, which is built after the router.
+        self.on_broken: Callable[[], None] = lambda: None
         self._live: dict[str, LiveEndpoint] = {}
         self._client = ReplicaClient()
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 from drydock.engine.cluster import hosts_file, hosts_of
@@ -115,8 +116,10 @@ class SandboxLauncher:
         return argv
 
 
+@cache
 def usable_bwrap() -> str | None:
-    """``bwrap``'s path when it can build a sandbox here (checked once, at startup), else ``None``."""
+    """``bwrap``'s path when it can build a sandbox here, else ``None``. Probed once per process (training
+    and hosting both ask), since the answer cannot change while the server runs."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         log.warning("bwrap not found: training instances run unsandboxed and algo-N names do not resolve")

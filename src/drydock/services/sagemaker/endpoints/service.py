@@ -16,6 +16,7 @@ from drydock.services.dependencies import Dependencies
 from drydock.services.sagemaker.endpoint_configs.model import ENDPOINT_CONFIG
 from drydock.services.sagemaker.endpoints.model import ENDPOINT
 from drydock.services.sagemaker.models.model import MODEL
+from drydock.services.sagemaker.models.service import single_container
 from drydock.serving.endpoint_record import DEPLOYMENT, PENDING, variant_summaries
 from drydock.serving.endpoint_status import EndpointStatus
 from drydock.store.resources import Resource
@@ -156,14 +157,7 @@ def _deployment(deps: Dependencies, config_name: str) -> dict[str, Any]:
         raise ValidationError("Drydock does not serve asynchronous endpoints (AsyncInferenceConfig) yet.")
     variants = []
     for variant in config["ProductionVariants"]:
-        model = MODEL.get(deps, variant["ModelName"]).document
-        containers = model.get("Containers") or ([model["PrimaryContainer"]] if model.get("PrimaryContainer") else [])
-        if len(containers) != 1:
-            raise ValidationError(
-                f"Model {variant['ModelName']!r} has {len(containers)} containers; Drydock serves single-container "
-                "models (inference pipelines are not supported yet)."
-            )
-        container = containers[0]
+        container = single_container(variant["ModelName"], MODEL.get(deps, variant["ModelName"]).document)
         if container.get("Mode") == "MultiModel":
             raise ValidationError(f"Model {variant['ModelName']!r}: multi-model endpoints are not supported yet.")
         snapshot = {

@@ -56,3 +56,15 @@ def _check_container(container: dict[str, Any], where: str) -> None:
     source = (container.get("ModelDataSource") or {}).get("S3DataSource")
     if source is not None and source.get("S3DataType") == "S3Prefix" and not source["S3Uri"].endswith("/"):
         raise ValidationError(f"{where}: an S3Prefix ModelDataSource S3Uri must end with '/'")
+
+
+def single_container(model_name: str, model: dict[str, Any]) -> dict[str, Any]:
+    """The one container of the model stored as ``model``; hosting and batch transform serve
+    single-container models only, so an inference pipeline is refused by name."""
+    containers = model.get("Containers") or ([model["PrimaryContainer"]] if model.get("PrimaryContainer") else [])
+    if len(containers) != 1:
+        raise ValidationError(
+            f"Model {model_name!r} has {len(containers)} containers; Drydock serves single-container models "
+            "(inference pipelines are not supported yet)."
+        )
+    return dict(containers[0])

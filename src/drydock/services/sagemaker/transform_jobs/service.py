@@ -15,6 +15,7 @@ from drydock.engine.inputs.source import iter_keys
 from drydock.errors import S3Error, ValidationError
 from drydock.services.dependencies import Dependencies
 from drydock.services.sagemaker.models.model import MODEL
+from drydock.services.sagemaker.models.service import single_container
 from drydock.services.sagemaker.transform_jobs.model import ECHOED, TRANSFORM_JOB
 from drydock.serving.transform.data_processing import DataProcessing
 from drydock.serving.transform.job_record import MODEL as MODEL_SNAPSHOT
@@ -26,12 +27,7 @@ MAX_PAYLOAD_MB = 100
 
 def create_transform_job(deps: Dependencies, request: dict[str, Any]) -> Resource:
     model = MODEL.get(deps, request["ModelName"]).document
-    containers = model.get("Containers") or ([model["PrimaryContainer"]] if model.get("PrimaryContainer") else [])
-    if len(containers) != 1:
-        raise ValidationError(
-            f"Model {request['ModelName']!r} has {len(containers)} containers; Drydock transforms with "
-            "single-container models (inference pipelines are not supported yet)."
-        )
+    container = single_container(request["ModelName"], model)
     source = request["TransformInput"]
     if source.get("SplitType", "None") == "None" and request.get("BatchStrategy") == "MultiRecord":
         raise ValidationError("BatchStrategy MultiRecord needs a SplitType (Line, RecordIO or TFRecord), not None")
@@ -44,7 +40,7 @@ def create_transform_job(deps: Dependencies, request: dict[str, Any]) -> Resourc
 
     document = {key: request[key] for key in ECHOED if key in request}
     document["TransformJobStatus"] = TransformStatus.IN_PROGRESS.value
-    document[MODEL_SNAPSHOT] = containers[0]
+    document[MODEL_SNAPSHOT] = container
     resource = TRANSFORM_JOB.create(
         deps, request["TransformJobName"], document, request.get("Tags"), status=TransformStatus.IN_PROGRESS.value
     )
