@@ -83,4 +83,14 @@ def test_invocations_latency_and_errors_are_published(server: LiveServer, tmp_pa
     with urllib.request.urlopen(f"{server.url}/_drydock/metrics") as response:
         text = response.read().decode()
     assert f'drydock_endpoint_invocations_total{{endpoint="{name}",variant="AllTraffic"}} 8' in text
+
+    # As on AWS, CloudTrail records the endpoint's management calls but not its invocations.
+    trail = server.client("cloudtrail")
+    names_in_trail = {
+        e["EventName"]
+        for e in trail.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": name}])[
+            "Events"
+        ]
+    }
+    assert "CreateEndpoint" in names_in_trail and "InvokeEndpoint" not in names_in_trail
     sagemaker.delete_endpoint(EndpointName=name)

@@ -27,4 +27,7 @@ class RequestContext:
     deps: Any
     #: The resource the call acted on, for the audit trail; handlers may set it more precisely.
     resource: str | None = None
+    #: Whether the call goes into the audit trail. Data-plane calls CloudTrail does not record
+    #: (InvokeEndpoint) clear it: they are counted by their own metrics instead.
+    audited: bool = True
     extra: dict[str, Any] = field(default_factory=dict)

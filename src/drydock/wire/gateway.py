@@ -141,7 +141,8 @@ class Gateway:
             response = error_response(failure, protocol, request_id, request.method)
         if request.body_left_unread():
             response.set_header("Connection", "close")
-        await self._record(ctx, request, status, error_code)
+        if ctx.audited:
+            await self._record(ctx, request, status, error_code)
         return response
 
     def _route(self, request: HttpRequest) -> tuple[str, WireService | None, str | None]:

@@ -58,6 +58,9 @@ class RuntimeService:
             raise UnknownRoute(f"Unknown operation {request.method} {request.path}")
         operation = match.route.operation
         ctx.service, ctx.operation = match.route.service, operation
+        # "CloudTrail does not monitor calls to InvokeEndpoint" (SageMaker developer guide): the
+        # runtime's calls are data events, counted by the endpoint's Invocations metrics instead.
+        ctx.audited = False
         if match.route.service != RUNTIME:
             raise NotImplementedOperationError(
                 f"{operation} is part of the {match.route.service} API but Drydock does not implement it "
