@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -56,6 +57,8 @@ ECHO_SERVER = textwrap.dedent(
                 raise ModelHandlerError(int(argument), "told to fail\\nwith two lines")
             if command == b"crash":
                 raise KeyError("crash")
+            if command == b"thread":
+                return InferenceResponse(threading.current_thread().name.encode(), "text/plain")
             accept = request.accept or "application/octet-stream"
             return InferenceResponse(request.body, accept, request.custom_attributes)
 
@@ -231,6 +234,77 @@ def test_sigterm_lets_the_running_invocation_finish_and_exits_0(echo: Replica) -
     request.join()
     assert answer[0].status_code == 200 and answer[0].content == b"slept"
     assert "Model server stopped" in echo.output()
+
+
+def _raw_exchange(replica: Replica, data: bytes, answers: int) -> list[bytes]:
+    """Send ``data`` as is on one connection and read ``answers`` responses (each with Content-Length)."""
+    port = int(replica.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(data)
+        reader = connection.makefile("rb")
+        responses = []
+        for _ in range(answers):
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                head += reader.readline()
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                ),
+                0,
+            )
+            responses.append(head + reader.read(length))
+        return responses
+
+
+def test_pipelined_requests_are_answered_in_order(echo: Replica) -> None:
+    requests = (
+        b"".join(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            for body in (b"sleep 0.3", b"second", b"third")
+        )
+        + b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    answers = _raw_exchange(echo, requests, 4)
+    assert [a.split(b"\r\n\r\n", 1)[1] for a in answers] == [b"slept", b"second", b"third", b""]
+    assert all(a.startswith(b"HTTP/1.1 200 OK\r\n") for a in answers)
+
+
+def test_expect_continue_is_answered_and_malformed_requests_get_400(echo: Replica) -> None:
+    port = int(echo.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        )
+        assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        connection.sendall(b"hello")
+        assert connection.recv(1000).endswith(b"\r\n\r\nhello")
+    (bad,) = _raw_exchange(echo, b"NOT HTTP AT ALL\r\n\r\n", 1)
+    assert bad.startswith(b"HTTP/1.1 400 ")
+    assert httpx.get(f"{echo.url}/ping").status_code == 200  # still serving
+
+
+def test_a_connection_goes_on_after_a_504_and_fast_models_are_served_inline(tmp_path: Path) -> None:
+    replica = _wait_ready(_echo_server(tmp_path, SAGEMAKER_MODEL_SERVER_TIMEOUT="1"))
+    try:
+        with httpx.Client(base_url=replica.url, timeout=10) as client:
+            assert client.post("/invocations", content=b"sleep 2").status_code == 504
+            # Quick answers from now on, on the same connection, concurrently with the late thread.
+            assert [client.post("/invocations", content=b"%d" % i).content for i in range(50)] == [
+                b"%d" % i for i in range(50)
+            ]
+            # Nothing else predicting (once the late thread has ended), a quick model: the event
+            # loop's thread answers itself.
+            deadline = time.monotonic() + 10
+            while client.post("/invocations", content=b"thread").content != b"MainThread":
+                assert time.monotonic() < deadline, "quick invocations never ran inline"
+            # A prediction that turns slow is answered all the same, and sends the next to the pool.
+            assert client.post("/invocations", content=b"sleep 0.2").status_code == 200
+            assert client.post("/invocations", content=b"thread").content.startswith(b"inference")
+    finally:
+        assert replica.stop() == 0
 
 
 def test_the_port_opens_only_once_the_model_is_loaded(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ port in ``SAGEMAKER_BIND_TO_PORT``. Built-in algorithms and framework script mod
 
 - :mod:`.handler` — the port between the HTTP layer and what it serves.
 - :mod:`.environment` — port, model directory, workers, timeout and payload limit from the environment.
-- :mod:`.asgi_app` — the raw ASGI application (the InvokeEndpoint hot path).
-- :mod:`.server` — ``serve(handler)``: load the model, bind, run uvicorn until SIGTERM.
+- :mod:`.http_server` — the HTTP/1.1 layer (the InvokeEndpoint hot path), an asyncio protocol on uvloop.
+- :mod:`.server` — ``serve(handler)``: load the model, bind, serve until SIGTERM.
 """
 
 from drydock.serving.model_server.server import serve

@@ -3,30 +3,26 @@
 Order matters to the control plane: the model is loaded *before* the port is bound, so the first
 ``GET /ping`` that answers 200 means "model loaded" and a replica that cannot load its model never
 looks healthy; it prints why and exits non-zero, which fails the endpoint with that reason. Then
-uvicorn (uvloop, httptools, keep-alive) serves :class:`ModelServerApp` until SIGTERM, when it stops
-accepting, lets in-flight invocations finish and the process exits 0.
+:class:`~drydock.serving.model_server.http_server.ModelServer` (on uvloop) serves it until SIGTERM,
+when it stops accepting, lets in-flight invocations finish and the process exits 0.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 import sys
 import time
 from collections.abc import Mapping
 
 from drydock.errors import DrydockError
-from drydock.serving.model_server.asgi_app import ModelServerApp
 from drydock.serving.model_server.environment import ServerEnvironment
 from drydock.serving.model_server.handler import ModelHandler
+from drydock.serving.model_server.http_server import ModelServer
 
 log = logging.getLogger("drydock.serving.model_server")
 
 HOST = "127.0.0.1"
-#: Longer than the idle expiry of any sane client pool (httpx: 5 s, the runtime's router: less), so
-#: the server never closes a kept-alive connection at the moment a client reuses it.
-KEEP_ALIVE_SECONDS = 75
 #: The line format of SageMaker's serving containers (``serving.py`` of the XGBoost container).
 LOG_FORMAT = "%(asctime)s %(levelname)s - %(name)s - %(message)s"
 #: Exit statuses: the environment is unusable (2), the model or the port is (1).
@@ -60,32 +56,15 @@ def serve(handler: ModelHandler, environ: Mapping[str, str] | None = None) -> in
 
 
 def _run(handler: ModelHandler, env: ServerEnvironment, listener: socket.socket, load_seconds: float) -> int:
-    import uvicorn  # only a process that got this far pays for it
+    import uvloop  # only a process that got this far pays for it
 
-    app = ModelServerApp(
+    server = ModelServer(
         handler,
         workers=env.workers,
         timeout_seconds=env.timeout_seconds,
         max_body_bytes=env.max_body_bytes,
         max_payload_mb=env.max_payload_mb,
     )
-    config = uvicorn.Config(
-        app,
-        loop="uvloop",
-        http="httptools",
-        ws="none",
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=int(env.timeout_seconds),
-    )
-    server = uvicorn.Server(config)
-    # uvicorn handles SIGTERM/SIGINT while it runs and afterwards re-raises the signal under the handler
-    # that was installed before it; a no-op there lets a graceful stop end with status 0.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _ignore)
     log.info(
         "Model server ready on %s:%d with %d inference threads; model loaded in %.3f s",
         HOST,
@@ -94,9 +73,9 @@ def _run(handler: ModelHandler, env: ServerEnvironment, listener: socket.socket,
         load_seconds,
     )
     try:
-        server.run(sockets=[listener])
+        uvloop.run(server.serve(listener))
     finally:
-        app.close()
+        server.close()
         listener.close()
     log.info("Model server stopped")
     return 0
@@ -114,13 +93,7 @@ def _listen(port: int) -> socket.socket:
     return listener
 
 
-def _ignore(signum: int, frame: object) -> None:
-    """Placeholder handler restored (and called) by uvicorn once it has shut down."""
-
-
 def _configure_logging() -> None:
     # One line per event on stderr, which the replica backend streams into the endpoint's log; a
     # program that configured logging already (script mode) keeps its own format.
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format=LOG_FORMAT)
-    # uvicorn's start/stop chatter says what the lines above already say; its warnings still show.
-    logging.getLogger("uvicorn").setLevel(logging.WARNING)
