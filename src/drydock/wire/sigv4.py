@@ -91,7 +91,7 @@ class SigV4Authenticator:
         signing_key = derive_key(key.secret_access_key, signed.date, signed.region, signed.service)
         for encoded in _encodings(canonical):
             string_to_sign = "\n".join([ALGORITHM, signed.amz_date, scope, hashlib.sha256(encoded).hexdigest()])
-            expected = hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+            expected = hmac.digest(signing_key, string_to_sign.encode("utf-8"), "sha256").hex()
             # Bytes, not text: a presigned URL's signature is the client's to write, and compare_digest
             # raises on non-ASCII text.
             if hmac.compare_digest(expected.encode(), signed.signature.lower().encode("utf-8", "replace")):

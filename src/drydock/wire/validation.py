@@ -199,12 +199,14 @@ class _Validator:
             return None
         out: dict[str, Any] = {}
         for name, member in shape.members.items():
+            item = value.get(name)
+            if item is None and name not in shape.required_members:
+                continue  # the common case for most members: nothing to check, no path to build
             child_path = f"{path}.{_wire_name(name)}" if path else _wire_name(name)
-            if name not in value or value[name] is None:
-                if name in shape.required_members:
-                    self.fail(None, child_path, "Member must not be null")
+            if item is None:
+                self.fail(None, child_path, "Member must not be null")
                 continue
-            out[name] = self.visit(member, value[name], child_path)
+            out[name] = self.visit(member, item, child_path)
         # Unknown members are ignored, as AWS's JSON services do.
         return out
 
