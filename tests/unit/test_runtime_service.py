@@ -100,6 +100,20 @@ def test_invoke_endpoint_reaches_the_router_and_renders_the_model_output(
     assert invocation.params["ContentType"] == "text/csv" and invocation.params["Accept"] == "text/plain"
 
 
+def test_a_combination_found_valid_is_remembered_but_every_new_one_is_checked(
+    service: RuntimeService, echo: EchoEndpoint
+) -> None:
+    headers = {"content-type": "text/csv"}
+    for body in (b"1,2", b"3,4"):  # the second call takes the remembered validation, with its own body
+        assert call(service, "POST", "/endpoints/live/invocations", headers, body).body == body[::-1]
+    assert [seen.params["Body"] for seen in echo.seen] == [b"1,2", b"3,4"]
+    with pytest.raises(RuntimeValidationError) as caught:
+        call(service, "POST", "/endpoints/live/invocations", {**headers, "accept": "x" * 1025}, b"5,6")
+    assert "at 'accept' failed to satisfy constraint: Member must have length less than or equal to 1024" in (
+        caught.value.message
+    )
+
+
 def test_async_invocation_is_202_with_json_and_headers(service: RuntimeService) -> None:
     response = call(
         service,
