@@ -1,11 +1,12 @@
 """A lean HTTP/1.1 client for the router's hop to a replica: keep-alive connections pooled per replica.
 
 Every InvokeEndpoint crosses this hop, so it is kept to what the serving contract needs: one POST with
-a body, one answer with Content-Length (or chunked) framing. A general client (aiohttp) spends several
-hundred microseconds per request on machinery this hop never uses; this one writes the request in one
-call and parses the answer with the stream's own buffer. A connection that breaks is dropped, never
-reused; a request on a pooled connection that turns out to be closed by the server before any byte of
-the answer is retried once on a fresh one (the server never saw it), anything later is not.
+a body, one answer framed by Content-Length, chunked encoding or the connection's end. Each pooled
+connection is an asyncio protocol fed to httptools' response parser, so a request is one write and its
+answer is assembled from the parser's callbacks, without the stream reader's buffering and
+coroutine hops. A connection that breaks is dropped, never reused; a request on a pooled connection
+that turns out to be closed by the server before any byte of the answer is retried once on a fresh
+one (the server never saw it), anything later is not.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
+
+import httptools
 
 #: Idle connections kept per replica; more are opened under load and closed when not needed.
 MAX_IDLE = 32
-_LIMIT = 64 * 1024 * 1024
 
 
 class ReplicaConnectionError(Exception):
     """The replica could not be reached, or dropped the connection before answering."""
+
+
+class _ClosedBeforeAnswer(ReplicaConnectionError):
+    """The connection ended before a single byte of the answer."""
 
 
 @dataclass(frozen=True)
@@ -31,10 +38,96 @@ class ReplicaAnswer:
     body: bytes
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection to a replica; one request at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[ReplicaAnswer] | None = None
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.received = False
+        self.framed_by_close = False
+        self.closed = False
+
+    @property
+    def usable(self) -> bool:
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
+    def send(self, request: bytes) -> asyncio.Future[ReplicaAnswer]:
+        assert self.transport is not None and self.waiter is None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.headers, self.body, self.received, self.framed_by_close = {}, [], False, False
+        self.transport.write(request)
+        return self.waiter
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # --- asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's TCP transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self._fail(ReplicaConnectionError(f"malformed answer from the replica: {error}"))
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.waiter is None or self.waiter.done():
+            return
+        if self.framed_by_close:  # a body that ends with the connection: it has ended
+            self._complete()
+        elif not self.received:
+            self._fail(_ClosedBeforeAnswer("the replica closed the connection"))
+        else:
+            self._fail(ReplicaConnectionError("the replica closed the connection mid-answer"))
+
+    # --- httptools callbacks ---------------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1").strip()
+
+    def on_headers_complete(self) -> None:
+        headers = self.headers
+        self.framed_by_close = (
+            "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "").lower()
+        )
+
+    def on_body(self, chunk: bytes) -> None:
+        self.body.append(chunk)
+
+    def on_message_complete(self) -> None:
+        self._complete()
+
+    def _complete(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is None or waiter.done():
+            return
+        if self.framed_by_close or not self.parser.should_keep_alive():
+            self.headers["connection"] = "close"
+        body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+        waiter.set_result(ReplicaAnswer(self.parser.get_status_code(), self.headers, body))
+
+    def _fail(self, error: ReplicaConnectionError) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+
 class _Pool:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[_Connection] = []
 
 
 class ReplicaClient:
@@ -51,82 +144,45 @@ class ReplicaClient:
         head = f"POST {path} HTTP/1.1\r\nHost: {pool.host}:{pool.port}\r\nContent-Length: {len(body)}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
         request = head.encode("latin-1") + body
-        reused = bool(pool.idle)
-        reader, writer = pool.idle.pop() if reused else await self._open(pool)
+        connection = None
+        while pool.idle and connection is None:
+            candidate = pool.idle.pop()
+            connection = candidate if candidate.usable else None
+        reused = connection is not None
+        if connection is None:
+            connection = await self._open(pool)
         try:
-            writer.write(request)
-            answer = await _read_answer(reader)
-        except (ConnectionError, asyncio.IncompleteReadError, ReplicaConnectionError) as exc:
-            writer.close()
-            stale = isinstance(exc, _ClosedBeforeAnswer | ConnectionResetError | BrokenPipeError)
-            if not (reused and stale):
-                raise ReplicaConnectionError(str(exc) or type(exc).__name__) from None
+            answer = await connection.send(request)
+        except ReplicaConnectionError as exc:
+            connection.close()
+            if not (reused and isinstance(exc, _ClosedBeforeAnswer)):
+                raise
             # A pooled connection the replica had closed (idle timeout): it never saw this request.
             return await self.post(url, path, body, headers)
         except BaseException:
-            writer.close()  # a timeout or cancellation leaves the connection mid-answer
+            connection.close()  # a timeout or cancellation leaves the connection mid-answer
             raise
         if answer.headers.get("connection", "").lower() == "close" or len(pool.idle) >= MAX_IDLE:
-            writer.close()
+            connection.close()
         else:
-            pool.idle.append((reader, writer))
+            pool.idle.append(connection)
         return answer
 
     def forget(self, url: str) -> None:
         """Close the idle connections to a replica that is gone."""
         pool = self._pools.pop(url, None)
-        for _, writer in pool.idle if pool else []:
-            writer.close()
+        for connection in pool.idle if pool else []:
+            connection.close()
 
     def close(self) -> None:
         for url in list(self._pools):
             self.forget(url)
 
     @staticmethod
-    async def _open(pool: _Pool) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _open(pool: _Pool) -> _Connection:
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.open_connection(pool.host, pool.port, limit=_LIMIT)
+            _, connection = await loop.create_connection(_Connection, pool.host, pool.port)
         except OSError as exc:
             raise ReplicaConnectionError(f"cannot connect to {pool.host}:{pool.port}: {exc}") from None
-
-
-class _ClosedBeforeAnswer(ReplicaConnectionError):
-    """The connection ended before a single byte of the answer."""
-
-
-async def _read_answer(reader: asyncio.StreamReader) -> ReplicaAnswer:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial:
-            raise _ClosedBeforeAnswer("the replica closed the connection") from None
-        raise ReplicaConnectionError("the replica closed the connection mid-answer") from None
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        status = int(lines[0].split(" ", 2)[1])
-    except (IndexError, ValueError):
-        raise ReplicaConnectionError(f"malformed status line from the replica: {lines[0]!r}") from None
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    if "content-length" in headers:
-        body = await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding", "").lower() == "chunked":
-        body = await _chunked(reader)
-    else:
-        body = await reader.read()  # framed by the connection's end
-        headers["connection"] = "close"
-    return ReplicaAnswer(status, headers, body)
-
-
-async def _chunked(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
-        if size == 0:
-            await reader.readuntil(b"\r\n")  # no trailers are sent by model servers
-            return b"".join(parts)
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+        return connection
