@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,11 @@ def test_aws_cli_cp_ls_sync(server: LiveServer, bucket: str, tmp_path: Path) -> 
     (local / "nested dir" / "ü.csv").write_text("a,b\n1,2\n")
     big = os.urandom(9 * MiB)  # above the CLI's 8 MiB multipart threshold
     (local / "big.bin").write_bytes(big)
+    # S3's LastModified has whole seconds (as on AWS): a file written in the same second as its upload
+    # would look newer than its copy to `aws s3 sync`, which would then upload it again.
+    an_hour_ago = time.time() - 3600
+    for path in local.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
 
     aws_s3(server, "cp", str(local / "small.txt"), f"s3://{bucket}/one/small.txt")
     aws_s3(server, "sync", str(local), f"s3://{bucket}/synced")
