@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from drydock.algorithms.xgboost.environment import Environment
 from drydock.algorithms.xgboost.hyperparameters import validate_hyperparameters
+from drydock.core.memory_release import return_memory_promptly
 from drydock.errors import ValidationError
 
 
@@ -61,6 +62,7 @@ def _block_sklearn() -> None:
 
 
 def _serve() -> int:
+    return_memory_promptly()
     from drydock.algorithms.xgboost.serving import XGBoostHandler
     from drydock.serving.model_server import serve
 
