@@ -18,7 +18,6 @@ from typing import NoReturn
 
 from drydock.algorithms.xgboost.environment import Environment
 from drydock.algorithms.xgboost.hyperparameters import validate_hyperparameters
-from drydock.core.memory_release import return_memory_promptly
 from drydock.errors import ValidationError
 
 
@@ -62,7 +61,6 @@ def _block_sklearn() -> None:
 
 
 def _serve() -> int:
-    return_memory_promptly()
     from drydock.algorithms.xgboost.serving import XGBoostHandler
     from drydock.serving.model_server import serve
 
