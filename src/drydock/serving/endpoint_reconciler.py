@@ -87,10 +87,19 @@ class EndpointReconciler:
         self.publish_metrics(self.router.metrics.drain(everything=True))
 
     def reconcile(self) -> None:
-        for endpoint in self.repository.in_status(KIND, _WATCHED):
+        for listed in self.repository.in_status(KIND, _WATCHED):
             with self._lock:
-                if endpoint.name in self._busy:
+                if listed.name in self._busy:
                     continue
+            if self._work_for(listed) is None:
+                continue
+            # Read it again now that no operation runs on it: an operation that finished between the
+            # listing and the check above wrote after the listing, and acting on the listed copy would
+            # redo that operation from stale state (a second Creating pass overwrote an update made
+            # meanwhile). Only this thread starts operations, so this read is not stale.
+            endpoint = self.repository.get(listed.arn)
+            if endpoint is None or endpoint.status not in _WATCHED:
+                continue
             work = self._work_for(endpoint)
             if work is not None:
                 self._run(endpoint, work)
