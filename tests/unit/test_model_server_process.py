@@ -1,4 +1,4 @@
-"""The model server as a real process: ``serve(handler)`` behind uvicorn on a free loopback port.
+"""The model server as a real process: ``serve(handler)`` on a free loopback port.
 
 Two programs are started: ``python -m drydock.algorithms.xgboost serve`` with a model trained here,
 and a small script serving an echoing handler, which drives the HTTP layer's own behaviour (health

@@ -4,7 +4,6 @@ results go back on the wire exactly as sagemaker-runtime's model lays them out."
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import anyio
 import pytest
@@ -49,13 +48,9 @@ class OneEndpointRouter:
         return self.endpoint if endpoint_name == self.name else None
 
 
-async def _never() -> dict[str, Any]:
-    raise AssertionError("the body was preset")
-
-
 def call(service: RuntimeService, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpResponse:
     request = HttpRequest(
-        method=method, raw_path=path, path=path, query_string="", headers=headers, client="", receive=_never, body=body
+        method=method, raw_path=path, path=path, query_string="", headers=headers, client="", body=body
     )
     ctx = RequestContext(
         request_id="req-1", principal=PRINCIPAL, region="eu-west-1", service="sagemaker", operation="", deps=None

@@ -65,13 +65,9 @@ class RecordingS3SigV4(_Recording, S3SigV4Auth):
     pass
 
 
-async def _no_body() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
 def received(method: str, url: str, headers: Any, body: bytes) -> HttpRequest:
     """The request as the gateway sees it: path and query as sent, header bytes decoded latin-1
-    (http.client encodes str header values latin-1; uvicorn hands us the raw bytes)."""
+    (http.client encodes str header values latin-1; the HTTP server hands us the raw bytes)."""
     parts = urlsplit(url)
     lowered: dict[str, str] = {}
     for name, value in headers.items():
@@ -85,7 +81,6 @@ def received(method: str, url: str, headers: Any, body: bytes) -> HttpRequest:
         query_string=parts.query,
         headers=lowered,
         client="127.0.0.1",
-        receive=_no_body,
         body=body,
     )
 

@@ -1,13 +1,12 @@
-"""Runs the gateway under uvicorn in the foreground until SIGINT/SIGTERM, then shuts down cleanly."""
+"""Runs the gateway in the foreground until SIGINT/SIGTERM, then shuts down cleanly."""
 
 from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from drydock.config import Settings
 from drydock.server.app import build_app
+from drydock.wire.http_server import HttpServer, run
 
 
 def serve(settings: Settings) -> None:
@@ -16,18 +15,10 @@ def serve(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     app = build_app(settings)
-    config = uvicorn.Config(
-        app.gateway,
-        host=settings.host,
-        port=settings.port,
-        lifespan="on",
-        log_level=settings.log_level,
-        access_log=False,
-        # botocore sends "Expect: 100-continue" on uploads; h11/httptools answer it when the body is read.
-        timeout_keep_alive=30,
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    gateway = app.gateway
+    # The startup hooks start the reconcilers before the port opens; the shutdown hooks run after the
+    # requests in flight have been answered (up to 10 s).
+    server = HttpServer(gateway.handle, on_startup=gateway.on_startup, on_shutdown=gateway.on_shutdown)
     logging.getLogger("drydock.server").info(
         "drydock listening on http://%s:%d (home %s, store %s)",
         settings.host,
@@ -35,4 +26,4 @@ def serve(settings: Settings) -> None:
         settings.home,
         app.db.dialect,
     )
-    server.run()  # installs SIGINT/SIGTERM handlers and drains in-flight requests
+    run(server, settings.host, settings.port)

@@ -1,4 +1,5 @@
-"""The gateway: one ASGI app on one port that demultiplexes every AWS protocol we speak.
+"""The gateway: one handler on one port that demultiplexes every AWS protocol we speak (served by
+:mod:`drydock.wire.http_server`).
 
 Routing follows how the clients themselves address us (reference §0):
 
@@ -20,7 +21,6 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
 
 from drydock.errors import (
     DrydockError,
@@ -91,20 +91,15 @@ class Gateway:
         self.on_startup = on_startup or []
         self.on_shutdown = on_shutdown or []
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        request = _request_from_scope(scope, receive)
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request (the HTTP server's handler): never raises."""
         request_id = str(uuid.uuid4())
         if request.path.startswith("/_drydock/") or request.path == "/_drydock":
             response = await self._guarded(self.internal(request), Protocol.REST_JSON, request_id, request)
         else:
             response = await self._api(request, request_id)
         response.set_header("x-amzn-RequestId", request_id)
-        await _send(send, response)
+        return response
 
     async def _api(self, request: HttpRequest, request_id: str) -> HttpResponse:
         service_name, service, region = self._route(request)
@@ -206,27 +201,6 @@ class Gateway:
             log.exception("request_id=%s internal route %s failed", request_id, request.path)
             return error_response(InternalFailure("internal error"), protocol, request_id, request.method)
 
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    for hook in self.on_startup:
-                        await hook()
-                except Exception as exc:
-                    log.exception("startup failed")
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                for hook in self.on_shutdown:
-                    try:
-                        await hook()
-                    except Exception:
-                        log.exception("shutdown hook failed")
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
 
 _ANONYMOUS = Principal(access_key_id="", arn="anonymous", account="", user_id="anonymous")
 
@@ -242,39 +216,3 @@ def _guess_protocol(request: HttpRequest) -> Protocol:
         # No S3 operation POSTs to such a path, so this cannot be S3 even for a bucket "endpoints".
         return Protocol.REST_JSON
     return Protocol.REST_XML
-
-
-def _request_from_scope(scope: dict[str, Any], receive: Any) -> HttpRequest:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", []):
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
-    raw_path = scope.get("raw_path")
-    raw = raw_path.decode("latin-1") if raw_path else scope["path"]
-    raw = raw.partition("?")[0]
-    client = scope.get("client") or ("", 0)
-    return HttpRequest(
-        method=scope["method"],
-        raw_path=raw,
-        path=unquote(raw),
-        query_string=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        client=str(client[0]),
-        receive=receive,
-    )
-
-
-async def _send(send: Any, response: HttpResponse) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    body = response.body
-    if isinstance(body, bytes):
-        if not any(k.lower() == b"content-length" for k, _ in headers):
-            headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        return
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    async for chunk in body:
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b""})

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 from urllib.parse import parse_qsl
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+class BodySource(Protocol):
+    """Where a request's body comes from as the HTTP server reads it off the socket."""
+
+    async def next_chunk(self) -> bytes | None:
+        """The next piece of the body, ``None`` at its end; raises ``ClientDisconnected``."""
+        ...
 
 
 @dataclass
@@ -22,7 +28,8 @@ class HttpRequest:
     #: Lower-cased header names; repeated headers are joined with "," as RFC 9110 allows.
     headers: dict[str, str]
     client: str
-    receive: Receive
+    #: The body still on the socket; ``None`` when the request has none or ``body`` holds it all.
+    source: BodySource | None = None
     #: The whole body once read; ``None`` while it is still on the socket (S3 streams it).
     body: bytes | None = None
     #: Whether the body has been read off the socket to its end (trivially so once ``body`` is set).
@@ -70,16 +77,10 @@ class HttpRequest:
         if self.body is not None:
             yield self.body
             return
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnected()
-            chunk = message.get("body", b"")
-            if chunk:
+        if self.source is not None:
+            while (chunk := await self.source.next_chunk()) is not None:
                 yield chunk
-            if not message.get("more_body", False):
-                self.body_complete = True
-                return
+        self.body_complete = True
 
 
 @dataclass

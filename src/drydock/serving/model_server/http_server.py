@@ -43,6 +43,7 @@ from typing import cast
 
 import httptools
 
+from drydock.core.http_parsing import feed_request_bytes
 from drydock.serving.model_server.handler import InferenceRequest, InferenceResponse, ModelHandler, ModelHandlerError
 
 log = logging.getLogger("drydock.serving.model_server")
@@ -258,12 +259,7 @@ class _Connection(asyncio.Protocol):
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._reject(b"Upgrades are not supported")
-        except httptools.HttpParserError as error:
-            self._reject(f"Malformed HTTP request: {error}".encode())
+        feed_request_bytes(self.parser, data, self._reject)
 
     def close(self) -> None:
         if self.transport is not None:
