@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from drydock.store.metric_data import MetricDatum
@@ -43,8 +43,35 @@ class _Stats:
         self.maximum = max(self.maximum, value)
 
 
-#: (endpoint, variant, metric, unit, epoch second)
-_Key = tuple[str, str, str, str, int]
+@dataclass
+class _Second:
+    """One variant's invocations within one second: every invocation metric's statistics at once
+    (one dictionary lookup per invocation instead of six; this is on every InvokeEndpoint's path)."""
+
+    invocations: int = 0
+    errors_4xx: int = 0
+    errors_5xx: int = 0
+    per_instance: _Stats = field(default_factory=_Stats)
+    model: _Stats = field(default_factory=_Stats)
+    overhead: _Stats = field(default_factory=_Stats)
+
+    def data(self) -> list[tuple[str, str, float, float, float, float]]:
+        """(metric, unit, count, sum, minimum, maximum) of each metric with samples."""
+        n = float(self.invocations)
+        rows = [("Invocations", NONE, n, n, 1.0, 1.0)]
+        per = self.per_instance
+        rows.append(("InvocationsPerInstance", NONE, per.count, per.total, per.minimum, per.maximum))
+        for metric, errors in (("Invocation4XXErrors", self.errors_4xx), ("Invocation5XXErrors", self.errors_5xx)):
+            # Each invocation adds 0 or 1, so the extremes follow from the count of ones.
+            rows.append((metric, NONE, n, float(errors), 0.0 if errors < n else 1.0, 1.0 if errors else 0.0))
+        for metric, stats in (("ModelLatency", self.model), ("OverheadLatency", self.overhead)):
+            if stats.count:
+                rows.append((metric, MICROSECONDS, stats.count, stats.total, stats.minimum, stats.maximum))
+        return rows
+
+
+#: (endpoint, variant, epoch second)
+_Key = tuple[str, str, int]
 
 
 class EndpointMetrics:
@@ -52,7 +79,9 @@ class EndpointMetrics:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[_Key, _Stats] = defaultdict(_Stats)
+        self._open: dict[_Key, _Second] = {}
+        #: ModelSetupTime samples by (endpoint, variant, second).
+        self._setup: dict[_Key, _Stats] = defaultdict(_Stats)
         #: Prometheus counters: (endpoint, variant) → invocations, 4xx, 5xx, model latency sum (s).
         self._totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
 
@@ -67,34 +96,42 @@ class EndpointMetrics:
     ) -> None:
         """One InvokeEndpoint answered by ``variant``; ``error_class`` is 4 or 5 for a failed one,
         ``model_seconds`` ``None`` when the model never answered."""
-        second = int(time.time())
+        key = (endpoint, variant, int(time.time()))
         with self._lock:
-            self._add(endpoint, variant, "Invocations", NONE, second, 1.0)
-            self._add(endpoint, variant, "InvocationsPerInstance", NONE, second, 1.0 / max(instances, 1))
-            self._add(endpoint, variant, "Invocation4XXErrors", NONE, second, 1.0 if error_class == 4 else 0.0)
-            self._add(endpoint, variant, "Invocation5XXErrors", NONE, second, 1.0 if error_class == 5 else 0.0)
+            second = self._open.get(key)
+            if second is None:
+                second = self._open[key] = _Second()
+            second.invocations += 1
+            second.per_instance.add(1.0 / max(instances, 1))
             if model_seconds is not None:
-                self._add(endpoint, variant, "ModelLatency", MICROSECONDS, second, model_seconds * 1e6)
-            self._add(endpoint, variant, "OverheadLatency", MICROSECONDS, second, overhead_seconds * 1e6)
+                second.model.add(model_seconds * 1e6)
+            second.overhead.add(overhead_seconds * 1e6)
             totals = self._totals[(endpoint, variant)]
             totals[0] += 1
             if error_class == 4:
+                second.errors_4xx += 1
                 totals[1] += 1
             elif error_class == 5:
+                second.errors_5xx += 1
                 totals[2] += 1
             totals[3] += model_seconds or 0.0
 
     def model_setup(self, endpoint: str, variant: str, seconds: float) -> None:
         """A replica of ``variant`` became healthy ``seconds`` after it was started."""
         with self._lock:
-            self._add(endpoint, variant, "ModelSetupTime", MICROSECONDS, int(time.time()), seconds * 1e6)
+            self._setup[(endpoint, variant, int(time.time()))].add(seconds * 1e6)
 
     def drain(self, everything: bool = False) -> list[MetricDatum]:
         """The statistic sets of seconds that have ended (all of them with ``everything``)."""
         now = int(time.time())
         with self._lock:
-            done = [key for key in self._open if everything or key[4] < now]
-            finished = [(key, self._open.pop(key)) for key in done]
+            invocations = [(key, self._open.pop(key)) for key in list(self._open) if everything or key[2] < now]
+            setups = [(key, self._setup.pop(key)) for key in list(self._setup) if everything or key[2] < now]
+        rows = [(key, row) for key, second in invocations for row in second.data()]
+        rows += [
+            (key, ("ModelSetupTime", MICROSECONDS, stats.count, stats.total, stats.minimum, stats.maximum))
+            for key, stats in setups
+        ]
         return [
             MetricDatum(
                 namespace=NAMESPACE,
@@ -102,12 +139,12 @@ class EndpointMetrics:
                 dimensions=(("EndpointName", endpoint), ("VariantName", variant)),
                 timestamp=datetime.fromtimestamp(second, UTC),
                 unit=unit,
-                sample_count=stats.count,
-                sum=stats.total,
-                minimum=stats.minimum,
-                maximum=stats.maximum,
+                sample_count=count,
+                sum=total,
+                minimum=minimum,
+                maximum=maximum,
             )
-            for (endpoint, variant, metric, unit, second), stats in finished
+            for (endpoint, variant, second), (metric, unit, count, total, minimum, maximum) in rows
         ]
 
     def prometheus(self) -> str:
@@ -134,9 +171,6 @@ class EndpointMetrics:
             f"drydock_endpoint_model_latency_seconds_total{_labels(k)} {v[3]:.6f}" for k, v in sorted(totals.items())
         ]
         return "\n".join(lines) + "\n"
-
-    def _add(self, endpoint: str, variant: str, metric: str, unit: str, second: int, value: float) -> None:
-        self._open[(endpoint, variant, metric, unit, second)].add(value)
 
 
 def _labels(key: tuple[str, str], error_class: str | None = None) -> str:

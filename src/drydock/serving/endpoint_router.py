@@ -99,8 +99,9 @@ class HostedEndpoints:
         slot.outstanding += 1
         sent = time.perf_counter()
         try:
-            async with asyncio.timeout(max(remaining, 0.001)):
-                answer = await self._client.post(slot.replica.url, "/invocations", params.get("Body") or b"", headers)
+            answer = await self._client.post(
+                slot.replica.url, "/invocations", params.get("Body") or b"", headers, max(remaining, 0.001)
+            )
             body, status = answer.body, answer.status
             content_type = answer.headers.get("content-type")
             custom = answer.headers.get("x-amzn-sagemaker-custom-attributes")

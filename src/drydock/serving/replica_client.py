@@ -50,17 +50,28 @@ class _Connection(asyncio.Protocol):
         self.received = False
         self.framed_by_close = False
         self.closed = False
+        self.timer: asyncio.TimerHandle | None = None
 
     @property
     def usable(self) -> bool:
         return not self.closed and self.transport is not None and not self.transport.is_closing()
 
-    def send(self, request: bytes) -> asyncio.Future[ReplicaAnswer]:
+    def send(self, request: bytes, deadline: float) -> asyncio.Future[ReplicaAnswer]:
+        """The answer to ``request``; ``TimeoutError`` if it is not all in by ``deadline`` (loop time).
+        A timer handle, not ``asyncio.timeout``: this is on every invocation's path, and it is cheaper."""
         assert self.transport is not None and self.waiter is None
-        self.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.waiter = loop.create_future()
+        self.timer = loop.call_at(deadline, self._timed_out)
         self.headers, self.body, self.received, self.framed_by_close = {}, [], False, False
         self.transport.write(request)
         return self.waiter
+
+    def _timed_out(self) -> None:
+        self.timer = None
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(TimeoutError())
 
     def close(self) -> None:
         self.closed = True
@@ -110,6 +121,7 @@ class _Connection(asyncio.Protocol):
         self._complete()
 
     def _complete(self) -> None:
+        self._stop_timer()
         waiter, self.waiter = self.waiter, None
         if waiter is None or waiter.done():
             return
@@ -118,7 +130,13 @@ class _Connection(asyncio.Protocol):
         body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
         waiter.set_result(ReplicaAnswer(self.parser.get_status_code(), self.headers, body))
 
+    def _stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
     def _fail(self, error: ReplicaConnectionError) -> None:
+        self._stop_timer()
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
@@ -136,7 +154,13 @@ class ReplicaClient:
     def __init__(self) -> None:
         self._pools: dict[str, _Pool] = {}
 
-    async def post(self, url: str, path: str, body: bytes, headers: Mapping[str, str]) -> ReplicaAnswer:
+    async def post(self, url: str, path: str, body: bytes, headers: Mapping[str, str], timeout: float) -> ReplicaAnswer:
+        """POST ``body`` to the replica at ``url``; ``TimeoutError`` after ``timeout`` seconds."""
+        return await self._post(url, path, body, headers, asyncio.get_running_loop().time() + timeout)
+
+    async def _post(
+        self, url: str, path: str, body: bytes, headers: Mapping[str, str], deadline: float
+    ) -> ReplicaAnswer:
         pool = self._pools.get(url)
         if pool is None:
             parts = urlsplit(url)
@@ -150,15 +174,16 @@ class ReplicaClient:
             connection = candidate if candidate.usable else None
         reused = connection is not None
         if connection is None:
-            connection = await self._open(pool)
+            async with asyncio.timeout_at(deadline):
+                connection = await self._open(pool)
         try:
-            answer = await connection.send(request)
+            answer = await connection.send(request, deadline)
         except ReplicaConnectionError as exc:
             connection.close()
             if not (reused and isinstance(exc, _ClosedBeforeAnswer)):
                 raise
             # A pooled connection the replica had closed (idle timeout): it never saw this request.
-            return await self.post(url, path, body, headers)
+            return await self._post(url, path, body, headers, deadline)
         except BaseException:
             connection.close()  # a timeout or cancellation leaves the connection mid-answer
             raise
