@@ -8,6 +8,8 @@ lock, PostgreSQL locks the row), and a lost race (two first writes of one key) i
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -26,7 +28,13 @@ from drydock.store.database import Database
 from drydock.store.object_tables import buckets, multipart_parts, multipart_uploads, objects
 
 T = TypeVar("T")
-_ATTEMPTS = 5
+#: Writers of one key race (PostgreSQL: the losers' DELETE sees nothing once the winner commits, and
+#: their INSERT then violates the key); each round one of them wins, so N writers of one key need up to
+#: N attempts. Between attempts a writer sleeps a few random milliseconds so the losers spread out.
+_ATTEMPTS = 32
+_RETRY_SLEEP_SECONDS = (0.001, 0.01)
+#: Lock and serialization failures worth another attempt (SQLite's busy lock, PostgreSQL's deadlocks).
+_TRANSIENT = ("locked", "deadlock detected", "could not serialize")
 
 
 class ObjectIndex:
@@ -179,8 +187,9 @@ class ObjectIndex:
                 if attempt == _ATTEMPTS - 1:
                     raise
             except OperationalError as error:
-                if "locked" not in str(error) or attempt == _ATTEMPTS - 1:
+                if not any(word in str(error) for word in _TRANSIENT) or attempt == _ATTEMPTS - 1:
                     raise
+            time.sleep(random.uniform(*_RETRY_SLEEP_SECONDS))
         raise AssertionError("unreachable")
 
 

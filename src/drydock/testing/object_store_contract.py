@@ -295,7 +295,7 @@ class ObjectStoreContract:
             thread.start()
         for thread in threads:
             thread.join()
-        assert not errors
+        assert not errors, [f"{type(e).__name__}: {e}" for e in errors]
         assert _get(store, bucket, "contended") in bodies
 
     # --- listing --------------------------------------------------------------------------------
