@@ -31,6 +31,7 @@ from drydock.store.resources import ResourceRepository
 from drydock.tuning.reconciler import TuningReconciler
 from drydock.wire.context import Principal
 from drydock.wire.gateway import Gateway
+from drydock.wire.http_server import Hook
 from drydock.wire.json_protocol import JsonService
 from drydock.wire.json_shapes import ShapeSerializer
 from drydock.wire.query_protocol import QueryService
@@ -47,6 +48,9 @@ class App:
     db: Database
     credentials: Credentials
     deps: Dependencies
+    #: Run before the port opens (start the reconcilers) and after the last request is answered.
+    on_startup: list[Hook]
+    on_shutdown: list[Hook]
 
 
 def build_app(settings: Settings) -> App:
@@ -131,7 +135,5 @@ def build_app(settings: Settings) -> App:
         audit=audit,
         deps=deps,
         default_region=settings.region,
-        on_startup=[mark_ready],
-        on_shutdown=[close],
     )
-    return App(gateway=gateway, db=db, credentials=credentials, deps=deps)
+    return App(gateway=gateway, db=db, credentials=credentials, deps=deps, on_startup=[mark_ready], on_shutdown=[close])

@@ -15,10 +15,9 @@ def serve(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     app = build_app(settings)
-    gateway = app.gateway
     # The startup hooks start the reconcilers before the port opens; the shutdown hooks run after the
     # requests in flight have been answered (up to 10 s).
-    server = HttpServer(gateway.handle, on_startup=gateway.on_startup, on_shutdown=gateway.on_shutdown)
+    server = HttpServer(app.gateway.handle, on_startup=app.on_startup, on_shutdown=app.on_shutdown)
     logging.getLogger("drydock.server").info(
         "drydock listening on http://%s:%d (home %s, store %s)",
         settings.host,

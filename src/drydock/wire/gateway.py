@@ -38,7 +38,6 @@ from drydock.wire.service_port import AuditEvent, AuditSink, Authenticator, Wire
 log = logging.getLogger("drydock.gateway")
 
 InternalRoutes = Callable[[HttpRequest], Awaitable[HttpResponse]]
-Hook = Callable[[], Awaitable[None]]
 
 # Loose on purpose: a scope with a bad date or terminator still names its service, so the request
 # reaches that service's authenticator and error shape instead of a guess.
@@ -78,8 +77,6 @@ class Gateway:
         audit: AuditSink,
         deps: Any,
         default_region: str,
-        on_startup: list[Hook] | None = None,
-        on_shutdown: list[Hook] | None = None,
     ) -> None:
         self.json_services = dict(json_services)
         self.scoped_services = dict(scoped_services)
@@ -88,8 +85,6 @@ class Gateway:
         self.audit = audit
         self.deps = deps
         self.default_region = default_region
-        self.on_startup = on_startup or []
-        self.on_shutdown = on_shutdown or []
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one request (the HTTP server's handler): never raises."""

@@ -350,14 +350,10 @@ class _Connection(asyncio.Protocol):
 
     async def _serve(self, exchange: _Exchange) -> None:
         request = exchange.request
-        if exchange.complete and not exchange.chunks:
-            request.body, request.body_complete = b"", True
-        elif exchange.complete:
+        if exchange.complete:
             # The whole body is already here (any small request): no awaiting chunk by chunk.
-            chunks = exchange.chunks
-            request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            request.body_complete = True
-            chunks.clear()
+            request.body, request.body_complete = b"".join(exchange.chunks), True
+            exchange.chunks.clear()
             exchange.buffered = 0
         try:
             response = await self.server.handler(request)
