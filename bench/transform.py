@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 import xgboost as xgb
@@ -89,7 +89,8 @@ def _features(rng: np.random.Generator, rows: int) -> np.ndarray:
 def _labels(x: np.ndarray) -> np.ndarray:
     # A label that needs trees: a few interactions and thresholds, some noise.
     score = x[:, 0] * x[:, 1] + np.sin(3 * x[:, 2]) + (x[:, 3] > 0.5) * x[:, 4] - 0.5 * x[:, 5] ** 2
-    return (score + 0.3 * x[:, 6] > 0).astype(np.float32)
+    labels: np.ndarray = (score + 0.3 * x[:, 6] > 0).astype(np.float32)
+    return labels
 
 
 def train(model_dir: Path) -> xgb.Booster:

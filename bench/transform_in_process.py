@@ -24,7 +24,7 @@ from pathlib import Path
 sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import pandas as pd  # type: ignore[import-untyped]  # noqa: E402
 import xgboost as xgb  # noqa: E402
 
 

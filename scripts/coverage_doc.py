@@ -81,7 +81,7 @@ def discover() -> list[Coverage]:
                 protocol = service_model(name).metadata.get("protocol", "")
                 found[name] = Coverage(name, protocol, sorted(catalog.implemented()), sorted(catalog.modelled()))
         finally:
-            asyncio.run(_shut_down(app.gateway.on_shutdown))
+            asyncio.run(_shut_down(app.on_shutdown))
     return sorted(found.values(), key=_order)
 
 
