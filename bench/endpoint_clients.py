@@ -1,12 +1,19 @@
 """The three network clients of bench/endpoint.py, each one request per call, returning the body.
 
 - :func:`boto3_invoker`: ``sagemaker-runtime`` ``invoke_endpoint`` through boto3, as users call it.
-- :class:`SignedInvoker`: the same InvokeEndpoint on a keep-alive ``http.client`` connection, each
+- :class:`SignedInvoker`: the same InvokeEndpoint on a keep-alive :class:`RawConnection`, each
   request SigV4-signed by :class:`LeanSigner` — what a client written for speed pays, without the
   SDK (endpoint resolution, parameter validation, retries, response parsing, botocore's signer).
 - :class:`InvocationsPoster`: ``POST /invocations`` straight to a model server on a keep-alive
-  connection, unsigned: Drydock's replica without the gateway in front of it, or ``mlflow models
-  serve`` (MLflow's scoring server has no authentication), with :func:`mlflow_request`'s body.
+  :class:`RawConnection`, unsigned: Drydock's replica without the gateway in front of it, or ``mlflow
+  models serve`` (MLflow's scoring server has no authentication), with :func:`mlflow_request`'s body.
+
+The raw clients share the machine's two cores with the servers they measure, and with one client
+every microsecond the client spends is serial with the server's, so they are lean the way load
+generators (wrk, hey) are: ``http.client`` spends ~0.1 ms of Python a call (header objects, an
+``email`` parser for the answer's headers); :class:`RawConnection` writes the request as one buffer
+and parses the answer with httptools, ~20 µs. MLflow's rows and Drydock's use the same one.
+:func:`client_cost` measures both against a local echo server and the bench prints them.
 """
 
 from __future__ import annotations
@@ -15,10 +22,13 @@ import hashlib
 import hmac
 import http.client
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import httptools
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -38,11 +48,68 @@ def boto3_invoker(live: LiveServer, endpoint: str, row: bytes) -> Callable[[], b
     return invoke
 
 
-def _checked(connection: http.client.HTTPConnection, who: str) -> bytes:
-    response = connection.getresponse()
-    body = response.read()
-    if response.status != 200:
-        raise RuntimeError(f"{who} answered {response.status}: {body[:200]!r}")
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection on a plain socket: each request written as one buffer, each
+    answer read with httptools' response parser (sized or chunked). Reconnects once the server has
+    said ``Connection: close``; a connection the server drops mid-answer is an error, as for any
+    client."""
+
+    def __init__(self, port: int, timeout: float = TIMEOUT_S) -> None:
+        self.port = port
+        self.timeout = timeout
+        self.host = f"127.0.0.1:{port}"
+        self._socket: socket.socket | None = None
+        self._chunks: list[bytes] = []
+        self._complete = False
+        self._keep_alive = False
+        self._parser: httptools.HttpResponseParser | None = None
+
+    def _connected(self) -> socket.socket:
+        if self._socket is None:
+            self._socket = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+            self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self._socket
+
+    def post(self, path: str, headers: str, body: bytes) -> tuple[int, bytes]:
+        """``headers`` are extra header lines, each ending in CRLF; Host and Content-Length are added."""
+        sock = self._connected()
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{headers}Content-Length: {len(body)}\r\n\r\n"
+        sock.sendall(head.encode() + body)
+        parser = self._parser = httptools.HttpResponseParser(self)
+        self._chunks = []
+        self._complete = False
+        while not self._complete:
+            data = sock.recv(262144)
+            if not data:
+                self.close()
+                raise ConnectionError(f"the server on port {self.port} closed the connection mid-answer")
+            parser.feed_data(data)
+        if not self._keep_alive:
+            self.close()
+        return parser.get_status_code(), b"".join(self._chunks)
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+    # httptools callbacks
+    def on_headers_complete(self) -> None:
+        # llhttp only knows once the headers are in; after the message it has reset.
+        assert self._parser is not None
+        self._keep_alive = self._parser.should_keep_alive()
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        self._complete = True
+
+
+def _checked(answer: tuple[int, bytes], who: str) -> bytes:
+    status, body = answer
+    if status != 200:
+        raise RuntimeError(f"{who} answered {status}: {body[:200]!r}")
     return body
 
 
@@ -71,8 +138,9 @@ class LeanSigner:
             self._keys = {date: key}
         return key
 
-    def headers(self, path: str, content_type: str, body: bytes) -> dict[str, str]:
-        """``path`` must need no URI-encoding (SigV4 would encode it once more for non-S3 services)."""
+    def headers(self, path: str, content_type: str, body: bytes) -> str:
+        """The signed request's Content-Type, X-Amz-Date and Authorization header lines. ``path`` must
+        need no URI-encoding (SigV4 would encode it once more for non-S3 services)."""
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         date = amz_date[:8]
         canonical = (
@@ -82,14 +150,11 @@ class LeanSigner:
         scope = f"{date}/{REGION}/{self.service}/aws4_request"
         to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
         signature = hmac.digest(self._key(date), to_sign.encode(), "sha256").hex()
-        return {
-            "Content-Type": content_type,
-            "X-Amz-Date": amz_date,
-            "Authorization": (
-                f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{scope}, "
-                f"SignedHeaders=content-type;host;x-amz-date, Signature={signature}"
-            ),
-        }
+        return (
+            f"Content-Type: {content_type}\r\nX-Amz-Date: {amz_date}\r\n"
+            f"Authorization: AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/{scope}, "
+            f"SignedHeaders=content-type;host;x-amz-date, Signature={signature}\r\n"
+        )
 
 
 class SignedInvoker:
@@ -99,13 +164,12 @@ class SignedInvoker:
     def __init__(self, port: int, endpoint: str, row: bytes) -> None:
         self.path = f"/endpoints/{endpoint}/invocations"
         self.row = row
-        self.signer = LeanSigner(f"127.0.0.1:{port}")
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
+        self.connection = RawConnection(port)
+        self.signer = LeanSigner(self.connection.host)
 
     def __call__(self) -> bytes:
         headers = self.signer.headers(self.path, "text/csv", self.row)
-        self.connection.request("POST", self.path, body=self.row, headers=headers)
-        return _checked(self.connection, "InvokeEndpoint")
+        return _checked(self.connection.post(self.path, headers, self.row), "InvokeEndpoint")
 
 
 def signing_cost(requests: int = 2000) -> tuple[float, float]:
@@ -140,9 +204,66 @@ class InvocationsPoster:
 
     def __init__(self, port: int, body: bytes, content_type: str) -> None:
         self.body = body
-        self.headers = {"Content-Type": content_type}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
+        self.headers = f"Content-Type: {content_type}\r\n"
+        self.connection = RawConnection(port)
 
     def __call__(self) -> bytes:
-        self.connection.request("POST", "/invocations", body=self.body, headers=self.headers)
-        return _checked(self.connection, "POST /invocations")
+        return _checked(self.connection.post("/invocations", self.headers, self.body), "POST /invocations")
+
+
+def client_cost(requests: int = 3000) -> tuple[float, float]:
+    """Seconds a request-answer exchange takes against a one-line echo server in a thread of this
+    process: :class:`RawConnection` (as the raw clients send) and ``http.client``. The server's work is
+    the same for both, so the difference is what the client itself costs."""
+    body = b"1.0," * 29 + b"1.0"
+
+    def raw(port: int) -> Callable[[], object]:
+        connection = RawConnection(port)
+        return lambda: connection.post("/invocations", "Content-Type: text/csv\r\n", body)
+
+    def plain(port: int) -> Callable[[], object]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_S)
+
+        def call() -> bytes:
+            connection.request("POST", "/invocations", body=body, headers={"Content-Type": "text/csv"})
+            return connection.getresponse().read()
+
+        return call
+
+    return _echo_timed(raw, requests), _echo_timed(plain, requests)
+
+
+def _echo_timed(client: Callable[[int], Callable[[], object]], requests: int) -> float:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n[0.5]"
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def echo() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                parser = httptools.HttpRequestParser(_Answering(connection, answer))
+                while data := connection.recv(65536):
+                    parser.feed_data(data)
+
+        server = threading.Thread(target=echo, daemon=True)
+        server.start()
+        call = client(listener.getsockname()[1])
+        for _ in range(200):
+            call()
+        started = time.perf_counter()
+        for _ in range(requests):
+            call()
+        elapsed = (time.perf_counter() - started) / requests
+        del call  # closes the connection, which ends the echo thread
+        server.join(5)
+    return elapsed
+
+
+class _Answering:
+    """httptools callbacks for :func:`client_cost`'s echo server: one fixed answer per request."""
+
+    def __init__(self, connection: socket.socket, answer: bytes) -> None:
+        self.connection = connection
+        self.answer = answer
+
+    def on_message_complete(self) -> None:
+        self.connection.sendall(self.answer)
