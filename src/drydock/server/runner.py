@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from drydock.config import Settings
@@ -17,7 +18,7 @@ def serve(settings: Settings) -> None:
     app = build_app(settings)
     # The startup hooks start the reconcilers before the port opens; the shutdown hooks run after the
     # requests in flight have been answered (up to 10 s).
-    server = HttpServer(app.gateway.handle, on_startup=app.on_startup, on_shutdown=app.on_shutdown)
+    server = HttpServer(app.gateway.handle, on_startup=[*app.on_startup, _freeze], on_shutdown=app.on_shutdown)
     logging.getLogger("drydock.server").info(
         "drydock listening on http://%s:%d (home %s, store %s)",
         settings.host,
@@ -26,3 +27,11 @@ def serve(settings: Settings) -> None:
         app.db.dialect,
     )
     run(server, settings.host, settings.port)
+
+
+async def _freeze() -> None:
+    # What startup built — botocore's service models, the routes, the store's metadata: ~150,000
+    # objects — lives as long as the process. Frozen, the collector stops walking it: a full
+    # collection otherwise paused every request in flight for ~70 ms now and then.
+    gc.collect()
+    gc.freeze()

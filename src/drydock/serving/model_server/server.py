@@ -9,6 +9,7 @@ when it stops accepting, lets in-flight invocations finish and the process exits
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import sys
@@ -72,6 +73,10 @@ def _run(handler: ModelHandler, env: ServerEnvironment, listener: socket.socket,
         env.workers,
         load_seconds,
     )
+    # The model and the libraries live as long as the process: frozen, the collector stops walking
+    # them, so a full collection never pauses an invocation for the whole heap's length.
+    gc.collect()
+    gc.freeze()
     try:
         uvloop.run(server.serve(listener))
     finally:
