@@ -10,15 +10,17 @@ both on ``load_breast_cancer`` (30 features) — measures one row of ``text/csv`
   included, so it does the same work a model server does; XGBoost's is ``inplace_predict`` on one
   thread, as the built-in model server predicts): the floor;
 - ``drydock-boto3``: ``sagemaker-runtime`` ``invoke_endpoint``, one boto3 client per client process;
-- ``drydock-raw``: the same call over a keep-alive ``http.client`` connection, each request SigV4
-  signed by a lean signer (bench/endpoint_clients.py: every request's date, body hash and signature
-  computed afresh, the day's signing key kept) — what a client written for speed pays, without boto3;
+- ``drydock-raw``: the same call over a keep-alive connection of a lean HTTP/1.1 client, each
+  request SigV4 signed by a lean signer (bench/endpoint_clients.py: every request's date, body hash
+  and signature computed afresh, the day's signing key kept) — what a client written for speed pays,
+  without boto3. The MLflow and replica-direct rows use the same HTTP client; the bench prints what
+  it costs a call next to ``http.client``;
 - ``replica-direct``: ``POST /invocations`` straight to the endpoint's model server (found from its
   pid file and ``SAGEMAKER_BIND_TO_PORT``), bypassing the gateway: splits what Drydock adds into the
   model server's share and the gateway hop's (SigV4 check, validation, routing, forwarding);
 - ``mlflow-wN``: ``mlflow models serve --env-manager local --workers N`` on the same model (saved with
-  ``mlflow.sklearn`` / ``mlflow.xgboost`` from the same files), ``POST /invocations`` over a keep-alive
-  connection, no signing (MLflow has none). See bench/mlflow_baseline.py for its virtualenv.
+  ``mlflow.sklearn`` / ``mlflow.xgboost`` from the same files), ``POST /invocations`` over the same
+  kind of keep-alive connection, no signing (MLflow has none). See bench/mlflow_baseline.py for its virtualenv.
 
 Each is run with 1 and 16 concurrent clients for a fixed time, split into rounds that interleave all
 targets (the machine is shared; see the LEGEND below). Clients are separate processes (forked), not
@@ -63,7 +65,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mlflow_baseline
 from client_processes import ClientProcesses, ClientResult
 from control_plane import machine
-from endpoint_clients import InvocationsPoster, SignedInvoker, boto3_invoker, mlflow_request, signing_cost
+from endpoint_clients import (
+    InvocationsPoster,
+    SignedInvoker,
+    boto3_invoker,
+    client_cost,
+    mlflow_request,
+    signing_cost,
+)
 from endpoint_load import Quiet, busy_cpu_seconds, process_tree_cpu
 
 from drydock.testing.live_server import LiveServer
@@ -541,6 +550,7 @@ def main() -> None:
         finally:
             live.stop()
     lean_us, botocore_us = (seconds * 1e6 for seconds in signing_cost())
+    raw_us, plain_us = (seconds * 1e6 for seconds in client_cost())
     text = "\n".join(
         [
             table(runs),
@@ -552,6 +562,10 @@ def main() -> None:
             "Client-side SigV4 signing per request, measured alone in this process: "
             f"{lean_us:.0f} µs by drydock-raw's signer (signing key kept for the day), "
             f"{botocore_us:.0f} µs by botocore's `SigV4Auth.add_auth` (as boto3 signs).",
+            "",
+            "One request and its answer against a one-line echo server in a thread of this process: "
+            f"{raw_us:.0f} µs with the raw rows' HTTP client (drydock-raw, replica-direct, MLflow), "
+            f"{plain_us:.0f} µs with `http.client` (the difference is the client's own cost).",
             "",
             "Goals:",
             "",
