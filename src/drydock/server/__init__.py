@@ -1,1 +1,1 @@
-"""The composition root: builds the ASGI app and wires concrete implementations to their ports."""
+"""The composition root: builds the gateway and wires concrete implementations to their ports."""

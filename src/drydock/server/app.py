@@ -1,4 +1,4 @@
-"""Builds the Drydock ASGI app from Settings: the one place concrete classes meet their ports."""
+"""Builds the Drydock gateway and its lifecycle hooks from Settings: the one place concrete classes meet their ports."""
 
 from __future__ import annotations
 
