@@ -173,7 +173,7 @@ def test_closing_the_pool_ends_its_idle_workers(pool: WarmPool) -> None:
     while pool.idle(MODULE) == 0:
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    idle = pool._idle[MODULE][0]
+    idle = pool._idle[(MODULE,)][0]
 
     pool.close()
 
@@ -195,7 +195,7 @@ ORPHAN_CHECK = textwrap.dedent(
     pool.take("drydock.algorithms.xgboost")
     while pool.idle("drydock.algorithms.xgboost") == 0:
         time.sleep(0.02)
-    print(pool._idle["drydock.algorithms.xgboost"][0].process.pid, flush=True)
+    print(pool._idle[("drydock.algorithms.xgboost",)][0].process.pid, flush=True)
     time.sleep(120)
     """
 )

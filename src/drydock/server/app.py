@@ -70,8 +70,10 @@ def build_app(settings: Settings) -> App:
     logs = LogStore(db)
     metrics = MetricStore(db)
     resources = ResourceRepository(db)
-    training = TrainingReconciler(resources, training_runner_factory(settings, credentials, objects, logs))
-    hosting = build_hosting(settings, credentials, resources, objects, logs, metrics.put)
+    runners = training_runner_factory(settings, credentials, objects, logs)
+    training = TrainingReconciler(resources, runners)
+    # One pool of warm workers: built-in training jobs and script-mode replicas take from it.
+    hosting = build_hosting(settings, credentials, resources, objects, logs, metrics.put, runners.warm)
     # The tuner creates and stops training jobs through the services' own code, which needs deps.
     tuning = TuningReconciler(resources, logs, TuningTrainingJobs(lambda: deps))
     deps = Dependencies(

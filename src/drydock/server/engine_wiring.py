@@ -9,7 +9,6 @@ from drydock.engine.capacity import CapacityQueue, Resources, job_demand, machin
 from drydock.engine.launchers.sandbox import SandboxLauncher, local_launcher, usable_bwrap
 from drydock.engine.launchers.warm_pool import WarmPool
 from drydock.engine.training.job_record import JobRecord
-from drydock.engine.training.reconciler import RunnerFactory
 from drydock.engine.training.runner import TrainingRunner
 from drydock.engine.training.spot import SpotPolicy
 from drydock.engine.training.workspace import Workspace, base_environment
@@ -20,7 +19,7 @@ from drydock.store.log_events import LogStore
 
 def training_runner_factory(
     settings: Settings, credentials: Credentials, objects: ObjectStore, logs: LogStore
-) -> RunnerFactory:
+) -> TrainingRunners:
     job_env = job_environment(settings, credentials)
     spot = SpotPolicy.parse(settings.spot_interruptions)
     capacity = CapacityQueue(machine_capacity(settings))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from drydock.config import Settings
 from drydock.engine.launchers.sandbox import local_launcher, usable_bwrap
+from drydock.engine.launchers.warm_pool import WarmPool
 from drydock.engine.training.workspace import base_environment
 from drydock.objects.port import ObjectStore
 from drydock.server.credentials import Credentials
@@ -40,13 +41,14 @@ def build_hosting(
     objects: ObjectStore,
     logs: LogStore,
     publish_metrics: MetricSink,
+    warm: WarmPool | None = None,
 ) -> Hosting:
     metrics = EndpointMetrics()
     router = HostedEndpoints(metrics, settings.invocation_timeout_seconds)
     # Replicas start from what a job instance starts from (PATH, locale; this server's S3 and
     # credentials, which script mode uses to fetch its source directory).
     environment = base_environment(job_environment(settings, credentials))
-    backend = ProcessReplicaBackend(local_launcher(usable_bwrap()), settings.home / "endpoints", environment)
+    backend = ProcessReplicaBackend(local_launcher(usable_bwrap()), settings.home / "endpoints", environment, warm)
     stale = backend.clean_stale()
     if stale:
         log.warning("stopped %d model-server replicas left running by a previous server process", stale)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from typing import NoReturn
 
 from drydock.algorithms.xgboost.environment import Environment
@@ -44,9 +45,10 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def warm_up() -> None:
+def warm_up(argv: Sequence[str] = ()) -> None:
     """What a warm worker (drydock.engine.launchers.warm_worker) does before its job arrives: the
-    imports ``main`` would pay for (xgboost, pandas, pyarrow) and the readers' first use."""
+    imports ``main`` would pay for (xgboost, pandas, pyarrow) and the readers' first use. The pool
+    starts training workers with no command line (``argv`` is empty)."""
     _block_sklearn()
     import drydock.algorithms.xgboost.training  # noqa: F401
     from drydock.algorithms.xgboost.channel_data import warm_up_readers

@@ -1,4 +1,4 @@
-"""Warm workers: a spare, already-imported process per built-in algorithm, handed to the next job.
+"""Warm workers: a spare, already-imported process per program, handed to the next job or replica.
 
 A built-in XGBoost job spends about a second before it reads its data — a new interpreter importing
 xgboost, pandas and pyarrow — and that second is most of what it costs over calling xgboost in
@@ -8,6 +8,10 @@ imports, in the same sandbox a cold instance gets: its own tree at ``/opt/ml``, 
 a private ``/tmp``, an ``/etc/hosts`` naming ``algo-1``. Only single-instance jobs take one
 (``algo-1`` of a cluster is not worth a special case); a taken worker is replaced at once, in the
 background.
+
+The same pool keeps spare model servers for script-mode replicas (``drydock.frameworks serve
+--framework <name>``): a program is named by its module and, where the worker should prepare for one
+command line, that command line's arguments (:meth:`WarmPool.take`).
 
 The worker's tree must be known when its sandbox starts, so the job takes the tree instead of
 making one: the runner renames the worker's directory to the job's workspace (a bind mount follows
@@ -30,7 +34,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,11 +52,17 @@ WORKER_MODULE = "drydock.engine.launchers.warm_worker"
 WARM_HOST = host_name(0)
 
 
+#: What a worker is started for: its program's module, then the arguments it will run with (none: any).
+Program = tuple[str, ...]
+
+
 @dataclass
 class WarmWorker:
     """One started worker, idle until :meth:`start` hands it a job (or :meth:`discard` ends it)."""
 
     module: str
+    #: The command line after ``-m <module>`` that the worker prepared for; empty: any.
+    args: tuple[str, ...]
     #: ``<home>/warm/<id>``: the tree (``algo-1/``) and the sandbox's private files (``.sandbox/``).
     directory: Path
     process: subprocess.Popen[bytes]
@@ -95,6 +105,8 @@ class WarmWorker:
             return False
         if launch.command[:3] != [sys.executable, "-m", self.module]:
             return False
+        if self.args and launch.command[3:] != list(self.args):
+            return False
         try:
             stat = os.stat(launch.tree_root)
         except OSError:
@@ -117,7 +129,7 @@ class WarmWorker:
 
 @dataclass
 class WarmPool:
-    """Spare workers per algorithm module; thread-safe."""
+    """Spare workers per program (see :data:`Program`); thread-safe."""
 
     #: ``<home>/warm``, on the same filesystem as the job workspaces (trees move by rename).
     root: Path
@@ -126,11 +138,11 @@ class WarmPool:
     #: The launcher whose sandbox cold instances get; ``None`` for plain processes.
     sandbox: SandboxLauncher | None
     spares: int = 1
-    _idle: dict[str, list[WarmWorker]] = field(default_factory=dict)
+    _idle: dict[Program, list[WarmWorker]] = field(default_factory=dict)
     #: Workers handed to jobs: the pool's thread stays alive (their parent) until they end.
     _taken: list[WarmWorker] = field(default_factory=list)
-    #: Algorithms whose worker died before any job took it: their jobs start cold from then on.
-    _broken: set[str] = field(default_factory=set)
+    #: Programs whose worker died before any job took it: their jobs start cold from then on.
+    _broken: set[Program] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake: threading.Condition = field(init=False)
     _closed: bool = False
@@ -145,21 +157,23 @@ class WarmPool:
         self._thread = threading.Thread(target=self._loop, name="warm-workers", daemon=True)
         self._thread.start()
 
-    def take(self, module: str) -> WarmWorker | None:
-        """A started worker for ``module``, or ``None`` when none is spare (the job starts cold).
+    def take(self, module: str, args: Sequence[str] = ()) -> WarmWorker | None:
+        """A started worker for ``python -m module`` (prepared for the command line ``args``, when
+        given), or ``None`` when none is spare (the job starts cold).
 
-        Either way a spare for the next job of ``module`` is started in the background.
+        Either way a spare for the next job of the same program is started in the background.
         """
+        program = (module, *args)
         with self._lock:
-            if self._closed or module in self._broken:
+            if self._closed or program in self._broken:
                 return None
-            idle = self._idle.setdefault(module, [])
+            idle = self._idle.setdefault(program, [])
             worker = idle.pop(0) if idle else None
             if worker is not None and not worker.alive():
-                self._broken.add(module)
+                self._broken.add(program)
                 log.warning(
                     "warm worker for %s exited with code %s before a job took it; its jobs start cold",
-                    module,
+                    " ".join(program),
                     worker.process.returncode,
                 )
                 worker.discard()
@@ -179,10 +193,10 @@ class WarmPool:
         for worker in idle:
             worker.discard()
 
-    def idle(self, module: str) -> int:
-        """How many spare workers ``module`` has now."""
+    def idle(self, module: str, args: Sequence[str] = ()) -> int:
+        """How many spare workers the program has now."""
         with self._lock:
-            return len(self._idle.get(module, []))
+            return len(self._idle.get((module, *args), []))
 
     def _loop(self) -> None:
         while True:
@@ -195,31 +209,32 @@ class WarmPool:
                     # After close, wake now and then only to see whether the taken workers have ended.
                     self._wake.wait(timeout=1.0 if self._closed else None)
                     continue
-            for module in wanted:
-                self._add(module)
+            for program in wanted:
+                self._add(program)
 
-    def _add(self, module: str) -> None:
+    def _add(self, program: Program) -> None:
         try:
-            worker = self._spawn(module)
+            worker = self._spawn(program)
         except OSError as exc:
-            log.warning("could not start a warm worker for %s (%s); its jobs start cold", module, exc)
+            log.warning("could not start a warm worker for %s (%s); its jobs start cold", " ".join(program), exc)
             with self._lock:
-                self._broken.add(module)
+                self._broken.add(program)
             return
         with self._lock:
             if not self._closed:
-                self._idle.setdefault(module, []).append(worker)
+                self._idle.setdefault(program, []).append(worker)
                 return
         worker.discard()
 
-    def _spawn(self, module: str) -> WarmWorker:
+    def _spawn(self, program: Program) -> WarmWorker:
+        module, args = program[0], program[1:]
         directory = self.root / uuid.uuid4().hex[:12]
         tree = InstanceTree(directory / WARM_HOST)
         tree.create()
         launch = InstanceLaunch(
             job_name=f"warm-{module}",
             host=WARM_HOST,
-            command=[sys.executable, "-m", WORKER_MODULE, module],
+            command=[sys.executable, "-m", WORKER_MODULE, *program],
             env=dict(self.environment),
             workdir=tree.root,
             tree_root=tree.root,
@@ -229,8 +244,8 @@ class WarmPool:
             launch = self.sandbox.sandboxed(launch, launch.command)
         process = spawn(launch, stdin=subprocess.PIPE)
         stat = os.stat(tree.root)
-        log.info("warm worker for %s started (pid %d)", module, process.pid)
-        return WarmWorker(module, directory, process, self.sandbox is not None, (stat.st_dev, stat.st_ino))
+        log.info("warm worker for %s started (pid %d)", " ".join(program), process.pid)
+        return WarmWorker(module, args, directory, process, self.sandbox is not None, (stat.st_dev, stat.st_ino))
 
 
 def _ignore(line: str) -> None:

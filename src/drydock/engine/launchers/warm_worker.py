@@ -1,14 +1,17 @@
-"""``python -m drydock.engine.launchers.warm_worker <module>``: a built-in algorithm's process, started before its job.
+"""``python -m drydock.engine.launchers.warm_worker <module> [<arg>...]``: a program's process, started before its job.
 
 A cold built-in job pays for a new interpreter and its imports (xgboost, pandas, pyarrow: about a
-second here) before it reads any data. A warm worker pays for them ahead of time: the pool
-(:mod:`drydock.engine.launchers.warm_pool`) starts it in a sandbox of its own over an empty instance
-tree, it imports the algorithm (``<module>.__main__.warm_up()``) and then blocks on stdin. When a job
-takes it, the runner moves that tree into the job's workspace (the sandbox's bind mount follows the
-directory), stages the inputs and config files into it as for any job, and writes one
-:class:`JobOrder` line: from then on the process *is* that job's program — the job's environment,
-working directory and memory limit, ``/dev/null`` as stdin, and ``<module>.__main__.main(argv)``
-with its exit status, exactly what ``python -m <module> <argv>`` would have run.
+second here) before it reads any data; a script-mode model server pays for its framework's (about
+1.3 s for scikit-learn, more for PyTorch) before it loads the model. A warm worker pays for them
+ahead of time: the pool (:mod:`drydock.engine.launchers.warm_pool`) starts it in a sandbox of its
+own over an empty instance tree, it imports what the program will need
+(``<module>.__main__.warm_up(args)``, ``args`` being the command line the program will run with, if
+the pool named one) and then blocks on stdin. When a job (or a model replica) takes it, the runner
+moves that tree into place (the sandbox's bind mount follows the directory), stages into it as for
+a cold instance, and writes one :class:`JobOrder` line: from then on the process *is* that
+program — the job's environment, working directory and memory limit, ``/dev/null`` as stdin, and
+``<module>.__main__.main(argv)`` with its exit status, exactly what ``python -m <module> <argv>``
+would have run.
 
 End of file on stdin instead of an order (the pool closed, or the server died) ends the worker.
 """
@@ -51,13 +54,13 @@ class JobOrder:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m drydock.engine.launchers.warm_worker <algorithm module>", file=sys.stderr)
+    if not argv:
+        print("usage: python -m drydock.engine.launchers.warm_worker <module> [<arg>...]", file=sys.stderr)
         return 2
     program = importlib.import_module(f"{argv[0]}.__main__")
     warm_up = getattr(program, "warm_up", None)
     if callable(warm_up):
-        warm_up()
+        warm_up(argv[1:])
     line = sys.stdin.buffer.readline()
     if not line:
         return 0  # no job came: the pool let the worker go
