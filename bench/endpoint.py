@@ -216,8 +216,9 @@ def _wait_status(sagemaker: Any, name: str, leaving: str, timeout: float = 120.0
     raise RuntimeError(f"{name} still {leaving} after {timeout}s")
 
 
-def deploy(live: LiveServer, model: Model, times: int) -> None:
-    """CreateEndpoint → InService ``times`` times (each but the last deleted again); keeps the last."""
+def deploy(live: LiveServer, model: Model, times: int, gap: float = 0.0) -> None:
+    """CreateEndpoint → InService ``times`` times (each but the last deleted again, then ``gap``
+    seconds of rest: the time a spare model server has to get ready); keeps the last."""
     sagemaker = live.client("sagemaker")
     config = _create_model(live, model)
     for attempt in range(times):
@@ -232,6 +233,7 @@ def deploy(live: LiveServer, model: Model, times: int) -> None:
         if attempt < times - 1:
             sagemaker.delete_endpoint(EndpointName=name)
             _wait_status(sagemaker, name, "Deleting")
+            time.sleep(gap)
         model.endpoint = name
 
 
@@ -479,7 +481,8 @@ the machine used meanwhile (other people's work, and kernel network time no proc
 def append_to_doc(info: dict[str, str], args: argparse.Namespace, text: str) -> None:
     command = (
         f"bench/endpoint.py --duration {args.duration:g} --rounds {args.rounds} --clients {args.clients} "
-        f"--deploys {args.deploys} --mlflow-workers {','.join(map(str, args.mlflow_workers))}"
+        f"--deploys {args.deploys} --deploy-gap {args.deploy_gap:g} "
+        f"--mlflow-workers {','.join(map(str, args.mlflow_workers))}"
     )
     section = (
         f"\n## Real-time inference: InvokeEndpoint vs in-process and MLflow — {info['date']}\n\n"
@@ -502,6 +505,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved passes the duration is split into")
     parser.add_argument("--clients", default="1,16", help="comma-separated client counts (default 1,16)")
     parser.add_argument("--deploys", type=int, default=3, help="CreateEndpoint → InService timings per model")
+    parser.add_argument(
+        "--deploy-gap",
+        type=float,
+        default=0.0,
+        help="seconds between deploys (a script-mode model's later deploys take a warm worker once one is ready)",
+    )
     parser.add_argument("--models", default="sklearn,xgboost", help="which models (default sklearn,xgboost)")
     parser.add_argument("--mlflow-workers", default="1", help="uvicorn worker counts for MLflow, '' for none")
     parser.add_argument(
@@ -540,7 +549,7 @@ def main() -> None:
             if not args.skip_drydock:
                 for model in models:
                     args.quiet.wait()
-                    deploy(live, model, args.deploys)
+                    deploy(live, model, args.deploys, args.deploy_gap)
                     print(
                         f"{model.kind}: InService after {', '.join(f'{s:.2f}' for s in model.deploy_s)} s",
                         file=sys.stderr,
