@@ -217,8 +217,9 @@ def _wait_status(sagemaker: Any, name: str, leaving: str, timeout: float = 120.0
 
 
 def deploy(live: LiveServer, model: Model, times: int, gap: float = 0.0) -> None:
-    """CreateEndpoint → InService ``times`` times (each but the last deleted again, then ``gap``
-    seconds of rest: the time a spare model server has to get ready); keeps the last."""
+    """CreateEndpoint → InService ``times`` times (each but the last deleted again), each followed by
+    ``gap`` seconds of rest: the time a spare model server needs to import its framework, which would
+    otherwise fall into the next deploy or the first measurement; keeps the last."""
     sagemaker = live.client("sagemaker")
     config = _create_model(live, model)
     for attempt in range(times):
@@ -233,7 +234,7 @@ def deploy(live: LiveServer, model: Model, times: int, gap: float = 0.0) -> None
         if attempt < times - 1:
             sagemaker.delete_endpoint(EndpointName=name)
             _wait_status(sagemaker, name, "Deleting")
-            time.sleep(gap)
+        time.sleep(gap)
         model.endpoint = name
 
 
@@ -326,14 +327,27 @@ def check_answer(target: str, model: Model, answer: bytes) -> None:
         raise RuntimeError(f"{target} answered {answer[:200]!r} for {model.kind}; expected {model.expected}")
 
 
-def replica(live: LiveServer, endpoint: str) -> tuple[int, int]:
-    """(pid, port) of the endpoint's one model server: the replica backend writes the pid beside its
-    tree and gives the port in the process's SAGEMAKER_BIND_TO_PORT."""
+_READY = re.compile(r"Model server ready on 127\.0\.0\.1:(\d+)")
+
+
+def replica(live: LiveServer, endpoint: str, timeout: float = 10.0) -> tuple[int, int]:
+    """(pid, port) of the endpoint's one model server: the replica backend writes the pid in the
+    replica's directory, and the model server logs its port ("Model server ready on …") to the
+    endpoint's log group, read as a user would, through CloudWatch Logs."""
     (pid_file,) = (live.home / "endpoints" / endpoint).glob("*/.replica.pid")
     pid = int(pid_file.read_text())
-    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    port = next(int(v.split(b"=", 1)[1]) for v in environ if v.startswith(b"SAGEMAKER_BIND_TO_PORT="))
-    return pid, port
+    logs = live.client("logs")
+    deadline = time.monotonic() + timeout
+    while True:
+        events = logs.filter_log_events(
+            logGroupName=f"/aws/sagemaker/Endpoints/{endpoint}", filterPattern='"Model server ready"'
+        )["events"]
+        ports = [int(m.group(1)) for e in events if (m := _READY.search(e["message"]))]
+        if ports:
+            return pid, ports[-1]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no 'Model server ready' line in {endpoint}'s log group")
+        time.sleep(0.1)
 
 
 def _in_process(model: Model) -> Callable[[], bytes]:
