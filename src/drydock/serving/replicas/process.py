@@ -19,6 +19,7 @@ and asks the pool for a spare; every replica taken from the pool is replaced in 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -71,7 +72,13 @@ class ProcessReplica:
         shutil.rmtree(self.directory, ignore_errors=True)
         # The sandbox launcher keeps a cold instance's private /tmp beside the trees, named by its host
         # (a warm worker's is inside its directory).
-        shutil.rmtree(self.directory.parent / ".sandbox" / self.spec.instance_id, ignore_errors=True)
+        endpoint = self.directory.parent
+        shutil.rmtree(endpoint / ".sandbox" / self.spec.instance_id, ignore_errors=True)
+        # The endpoint's directory goes with its last replica. rmdir, not rmtree: another replica of
+        # it may be starting, and a replica starting meanwhile recreates what it needs.
+        for emptied in (endpoint / ".sandbox", endpoint):
+            with contextlib.suppress(OSError):
+                emptied.rmdir()
 
 
 class ProcessReplicaBackend:
