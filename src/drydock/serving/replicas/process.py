@@ -115,8 +115,7 @@ class ProcessReplicaBackend:
     def start(self, spec: ReplicaSpec) -> Replica:
         directory = self.root / spec.endpoint_name / spec.instance_id
         shutil.rmtree(directory, ignore_errors=True)
-        worker = self._warm_worker(spec)
-        tree = self._tree(directory, worker)
+        tree, worker = self._tree(directory, self._warm_worker(spec))
         link_tree(spec.model_dir, tree / "model")
         port = _free_port()
         env = {
@@ -168,17 +167,19 @@ class ProcessReplicaBackend:
         return self.warm.take(WARM_MODULE, spec.command[3:])
 
     @staticmethod
-    def _tree(directory: Path, worker: WarmWorker | None) -> Path:
-        """Where the replica's tree is: a warm worker's, moved to ``directory`` (a rename, which the
-        sandbox's bind mount follows), else ``directory`` itself."""
+    def _tree(directory: Path, worker: WarmWorker | None) -> tuple[Path, WarmWorker | None]:
+        """Where the replica's tree is, and the warm worker that will run it: the worker's tree, moved
+        to ``directory`` (a rename, which the sandbox's bind mount follows); else ``directory`` itself
+        and a cold start."""
         directory.parent.mkdir(parents=True, exist_ok=True)
         if worker is not None:
             try:
                 os.rename(worker.directory, directory)
-                return directory / WARM_HOST
-            except OSError as exc:  # the worker then refuses the launch (not its tree): a cold start
-                log.warning("could not take a warm worker's tree for %s: %s", directory, exc)
-        return directory
+                return directory / WARM_HOST, worker
+            except OSError as exc:
+                log.warning("could not take a warm worker's tree for %s (%s); the replica starts cold", directory, exc)
+                worker.discard()
+        return directory, None
 
 
 def _wait_healthy(replica: ProcessReplica, port: int, deadline: float) -> None:
